@@ -1,0 +1,1 @@
+"""Clients of the shop's back-office data that the actions use; no Rasa code here."""

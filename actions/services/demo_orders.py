@@ -1,0 +1,39 @@
+"""Fills the demo shop's orders table with a fixed set of orders, so demos and tests agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import List, Optional, Tuple
+
+import sqlalchemy as sa
+
+from actions.services.shop_db import engine_for, orders, shop_db_url
+
+# (order number, status, delivery date: expected for shipped, actual for delivered)
+DEMO_ORDERS: List[Tuple[str, str, Optional[dt.date]]] = [
+    ("10045", "shipped", dt.date(2026, 12, 3)),
+    ("10046", "delivered", dt.date(2026, 11, 20)),
+    ("10047", "processing", None),
+    ("10048", "cancelled", None),
+    ("10052", "shipped", dt.date(2026, 12, 5)),
+    ("10063", "delivered", dt.date(2026, 11, 27)),
+    ("10071", "processing", None),
+    ("20017", "shipped", dt.date(2026, 12, 2)),
+    ("20033", "delivered", dt.date(2026, 11, 18)),
+    ("20058", "processing", None),
+]
+
+
+def seed_demo_orders(url: Optional[str] = None) -> int:
+    """Inserts the demo orders that are missing; returns how many were added."""
+    engine = engine_for(url or shop_db_url())
+    with engine.begin() as connection:
+        existing = {row[0] for row in connection.execute(sa.select(orders.c.order_id))}
+        missing = [
+            {"order_id": number, "status": status, "delivery_date": date, "customer_email": f"customer{number}@example.com"}
+            for number, status, date in DEMO_ORDERS
+            if number not in existing
+        ]
+        if missing:
+            connection.execute(orders.insert(), missing)
+    return len(missing)

@@ -1,0 +1,1 @@
+"""Language identification: deciding which language a customer's turn is written in."""

