@@ -1,0 +1,100 @@
+"""Loads the multilingual sentence encoder from a local folder, once per process.
+
+The encoder is configuration: any local Hugging Face / sentence-transformers folder works
+(the provisioned multilingual-e5-small, LaBSE, a company's own). Nothing is downloaded:
+a missing folder is an error that says how to build or point to one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+DEFAULT_ENCODER_DIR = Path("build") / "encoders" / "multilingual-e5-small"
+
+
+class EncoderNotFoundError(FileNotFoundError):
+    """The configured encoder folder does not exist or is not a model folder."""
+
+
+def check_encoder_dir(path: str | os.PathLike) -> Path:
+    """Returns `path` resolved, or raises an error naming the folder and the fix."""
+    folder = Path(path).expanduser().resolve()
+    if not (folder / "config.json").is_file():
+        raise EncoderNotFoundError(
+            f"No encoder model in '{folder}' (config.json missing). Run `bridge models` to "
+            f"build the bundled multilingual-e5-small there, or set `model_path` to a local "
+            f"Hugging Face model folder."
+        )
+    return folder
+
+
+def encoder_fingerprint(path: str | os.PathLike) -> str:
+    """A short identity of the encoder in `path`, recorded by whatever it builds."""
+    folder = check_encoder_dir(path)
+    provenance = folder / "bridge_encoder.json"
+    if provenance.is_file():
+        info = json.loads(provenance.read_text())
+        return str(info.get("source_sha256") or info)
+    config = json.loads((folder / "config.json").read_text())
+    return f"{config.get('model_type')}-{config.get('hidden_size')}-{config.get('vocab_size')}"
+
+
+class SentenceEncoder:
+    """Embeds texts with a local sentence-transformers model, L2-normalised.
+
+    Args:
+        path: the model folder.
+        threads: torch CPU threads; set on purpose because torch competes with the server.
+        batch_size: texts per forward pass.
+
+    Example:
+        >>> encoder = load_encoder("build/encoders/multilingual-e5-small")
+        >>> encoder.embed_queries(["Wo ist meine Bestellung?"]).shape
+        (1, 384)
+    """
+
+    def __init__(self, path: str | os.PathLike, threads: int = 2, batch_size: int = 32) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self.path = check_encoder_dir(path)
+        torch.set_num_threads(threads)
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        self.dimension = int(self.model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: Sequence[str], prompt_name: Optional[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if prompt_name not in self.model.prompts:
+            prompt_name = None  # a model without e5-style prefixes embeds plain text
+        vectors = self.model.encode(
+            list(texts),
+            prompt_name=prompt_name,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return vectors.astype(np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of customer messages (e5's "query: " side)."""
+        return self._encode(texts, "query")
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of stored answers (e5's "passage: " side)."""
+        return self._encode(texts, "passage")
+
+
+@functools.lru_cache(maxsize=4)
+def load_encoder(path: str, threads: int = 2) -> SentenceEncoder:
+    """The process-wide encoder for `path`: components that share a model share the weights."""
+    return SentenceEncoder(path, threads=threads)
+
