@@ -5,8 +5,10 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export HF_HUB_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
 export TRANSFORMERS_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+export USE_TF := 0
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: help setup models run test test-fast lint lock

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, List
 
+from bot.offline_env import offline_environment
+
 MODEL_NAME = "bridge-demo"
 TRAINING_INPUTS = ("config.yml", "training_data", "bot/components", "bot/language", "bot/models")
 
@@ -55,6 +57,6 @@ def train_if_changed(project_dir: Path, encoder_identity: str, models_dir: Path 
         "--fixed-model-name", MODEL_NAME,
     ]
     print(f"bridge: training {model} ...", flush=True)
-    subprocess.run(command, cwd=project_dir, check=True)
+    subprocess.run(command, cwd=project_dir, env=offline_environment({"PYTHONPATH": str(project_dir)}), check=True)
     stamp.write_text(current + "\n")
     return model

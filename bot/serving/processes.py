@@ -21,6 +21,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot.offline_env import offline_environment
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
@@ -142,7 +144,7 @@ class BotStack:
 
     def start(self, timeout: float = 300.0) -> None:
         """Starts every part and waits until all answer; on failure stops them and says why."""
-        env = {**os.environ, **self.env, "PYTHONPATH": str(self.project_dir)}
+        env = offline_environment({**self.env, "PYTHONPATH": str(self.project_dir)})
         self.processes = self._commands()
         for served in self.processes:
             served.start(self.project_dir, env)

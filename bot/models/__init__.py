@@ -1,0 +1,1 @@
+"""Model provisioning: turn packaged model weights into standard local model folders."""
