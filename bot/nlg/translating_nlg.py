@@ -21,7 +21,8 @@ import copy
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.nlg.generator import NaturalLanguageGenerator, ResponseVariationFilter
+from rasa.core.nlg.generator import ResponseVariationFilter
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.core.nlg import interpolator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
@@ -52,15 +53,19 @@ def resolve_language(tracker: DialogueStateTracker, default_language: str) -> st
     return default_language
 
 
-class TranslatingNLG(NaturalLanguageGenerator):
-    """Generates each bot message in the conversation's language."""
+class TranslatingNLG(TemplatedNaturalLanguageGenerator):
+    """Generates each bot message in the conversation's language.
+
+    It is a response-based NLG, so Rasa's agent hands it the responses of every model it
+    loads (`self.responses`), exactly as it does for its own templated NLG.
+    """
 
     def __init__(self, endpoint_config: Optional[EndpointConfig], domain: Domain, **kwargs: Any) -> None:
         """Reads the responses from the domain and the language settings from endpoints.yml."""
         settings = (endpoint_config.kwargs if endpoint_config else {}) or {}
         self.default_language: str = settings.get("default_language", "en")
         self.source_language: str = settings.get("source_language", "en")
-        self.responses: Dict[Text, List[Dict[Text, Any]]] = domain.responses
+        super().__init__(domain.responses if domain else {})
 
     def _variant(
         self, utter_action: Text, language: str, filled_slots: Dict[Text, Any], output_channel: Text
