@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export USE_TF := 0
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup models run test test-fast lint lock
+.PHONY: help setup models run test test-fast lint lock bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test: models ## set up and run the whole test suite (unit, integration, browser)
 
 test-fast: setup ## only the fast unit tests
 	@$(PY) -m pytest -m "not slow and not integration and not browser"
+
+bench: models ## run a benchmark: make bench NAME=langid (see bench/)
+	@$(PY) -m bot.cli.main bench $(NAME)
 
 lint: setup ## byte-compile everything and check the Rasa project files
 	@$(PY) -m compileall -q bot actions tests

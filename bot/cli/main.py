@@ -5,11 +5,13 @@ Usage:
     bridge demo-db           create the demo shop's orders table
     bridge train             train the Rasa model unless nothing changed
     bridge run               all of the above, then serve the bot and its chat page
+    bridge bench NAME ...    run benchmark bench/NAME.py (prints a table, writes JSON)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -83,6 +85,16 @@ def cmd_run(args: argparse.Namespace) -> None:
         stack.stop()
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    """Runs the benchmark module bench/<name>.py with the remaining arguments."""
+    try:
+        module = importlib.import_module(f"bench.{args.name}")
+    except ModuleNotFoundError as error:
+        available = sorted(p.stem for p in Path("bench").glob("*.py") if p.stem not in {"__init__", "report"})
+        raise SystemExit(f"bridge bench: no benchmark '{args.name}' ({error}). Available: {', '.join(available)}")
+    module.main(args.bench_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bridge", description="Multilingual support bots on Rasa.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="set up and serve the demo bot")
     run.add_argument("--port", type=int, default=8080, help="chat page port")
     run.set_defaults(handler=cmd_run)
+    bench = commands.add_parser("bench", help="run a benchmark: bridge bench NAME [ARGS]")
+    bench.add_argument("name", help="benchmark module in bench/, e.g. langid")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments for the benchmark")
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 
