@@ -1,0 +1,1 @@
+"""Input channels: where customers' messages enter the Rasa server."""
