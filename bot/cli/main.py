@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import time
 from pathlib import Path
@@ -65,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         log_dir=project / "var" / "logs",
     )
     print("bridge: starting the action server, the Rasa server and the chat page ...", flush=True)
+    # A service manager stops us with SIGTERM: leave through `finally` so the servers stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     stack.start()
     print(
         f"\nBridge is running.\n"
@@ -78,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     try:
         while all(p.process.poll() is None for p in stack.processes):
             time.sleep(1)
-        print("bridge: a server stopped unexpectedly; see the logs above.", file=sys.stderr)
+        print(f"bridge: a server stopped unexpectedly; see the logs in {stack.log_dir}.", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:

@@ -31,6 +31,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_taken(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:`port`."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def write_endpoints(base: Path, target: Path, action_port: int, tracker_db: Path) -> Path:
     """Copies endpoints.yml with another action server port and SQLite tracker file."""
     endpoints = yaml.safe_load(base.read_text())
@@ -144,6 +150,12 @@ class BotStack:
 
     def start(self, timeout: float = 300.0) -> None:
         """Starts every part and waits until all answer; on failure stops them and says why."""
+        taken = [port for port in (self.rasa_port, self.action_port, self.chat_port) if port and port_is_taken(port)]
+        if taken:
+            raise RuntimeError(
+                f"Port(s) {taken} on 127.0.0.1 are already in use (is another `bridge run` still "
+                f"running?). Stop that process or choose other ports."
+            )
         env = offline_environment({**self.env, "PYTHONPATH": str(self.project_dir)})
         self.processes = self._commands()
         for served in self.processes:
