@@ -1,0 +1,1 @@
+"""Translation of bot messages: span protection, translation memory, MT backends, the pipeline."""

