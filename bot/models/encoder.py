@@ -67,7 +67,7 @@ class SentenceEncoder:
         torch.set_num_threads(threads)
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        self.dimension = int(self.model.get_embedding_dimension())
 
     def _encode(self, texts: Sequence[str], prompt_name: Optional[str]) -> np.ndarray:
         if not texts:
