@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("name", help="benchmark module in bench/, e.g. langid")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments for the benchmark")
     bench.set_defaults(handler=cmd_bench)
+    importlib.import_module("bot.cli.eval").register(commands)  # bridge eval nlu
+    importlib.import_module("bot.cli.kb").register(commands)  # bridge kb build|add|remove|info|search
     return parser
 
 

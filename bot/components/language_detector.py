@@ -4,7 +4,17 @@ Every downstream part (classifier, knowledge base, NLG, review console) reads th
 from the message or from the `language` slot; nobody detects it again. A turn that is clear
 enough emits a `language` entity, which fills the slot through its `from_entity` mapping; a
 turn with too little evidence ("ok", "10045", "👍") emits none, so the slot keeps the
+conversation's language. A turn clearly written in a language the bot does not speak
+emits none either and is marked `language_supported: false`, so the dialogue can say which
+languages the bot speaks (see UnsupportedLanguageClassifier) without losing the
 conversation's language.
+
+Message properties (in the parse data, hence in every transcript):
+    language             the decided supported language, or None
+    language_confidence  0..1
+    language_method      script | lexicon | model | hint | no_evidence | weak_evidence | unsupported
+    language_supported   False when the turn is in a language the bot does not speak
+    language_detected    the language seen (the unsupported one, or the best candidate)
 """
 
 from __future__ import annotations
@@ -22,27 +32,43 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language.codes import DEMO_LANGUAGES
-from bot.language.identifier import LanguageGuess, LanguageIdentifier
+from bot.language.detectors import lingua_languages
+from bot.language.identifier import KNOWN_DETECTORS, IdentifierSettings, LanguageGuess, LanguageIdentifier
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE = "language"
 LANGUAGE_CONFIDENCE = "language_confidence"
 LANGUAGE_METHOD = "language_method"
+LANGUAGE_SUPPORTED = "language_supported"
+LANGUAGE_DETECTED = "language_detected"
+SUPPORTED_LANGUAGES = "supported_languages"
 METADATA = "metadata"
+
+_DEFAULTS = IdentifierSettings()
+
+
+def _language_code(value: Any) -> Optional[str]:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().replace("_", "-").split("-")[0].lower()
 
 
 def channel_language_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[str]:
-    """The language a channel reports for the customer (`metadata.language`), if any.
+    """The language a channel reports for the customer, if any, as an ISO 639-1 code.
 
-    Telegram-style regional codes such as "pt-BR" are reduced to ISO 639-1 ("pt").
+    Understood: `metadata.language` (REST, the web widget's page language), and Telegram's
+    `from.language_code`, at the top level or inside `message`. Regional codes such as
+    "pt-BR" are reduced to "pt".
     """
     if not isinstance(metadata, dict):
         return None
-    hint = metadata.get(LANGUAGE)
-    if not isinstance(hint, str) or not hint.strip():
-        return None
-    return hint.strip().replace("_", "-").split("-")[0].lower()
+    found = _language_code(metadata.get(LANGUAGE)) or _language_code(metadata.get("language_code"))
+    for container in (metadata, metadata.get("message")):
+        sender = container.get("from") if isinstance(container, dict) else None
+        if not found and isinstance(sender, dict):
+            found = _language_code(sender.get("language_code"))
+    return found
 
 
 @DefaultV1Recipe.register(
@@ -59,20 +85,52 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "supported_languages": list(DEMO_LANGUAGES),
             # Language of a conversation before any turn or channel hint decides one.
             "default_language": "en",
-            # A statistical guess at or above this confidence decides the turn.
-            "min_confidence": 0.5,
-            # ...and so does a guess this far ahead of the runner-up.
-            "min_margin": 0.15,
+            # Evidence sources, any of: lexicon (common chat words), script (writing
+            # systems), lingua (statistical model), langdetect (second opinion before a
+            # turn is called unsupported).
+            "detectors": list(_DEFAULTS.detectors),
+            # The model's confidence a turn needs to set or switch the language...
+            "min_confidence": _DEFAULTS.min_confidence,
+            # ...and its lead over the runner-up; closer candidates are a tie a hint breaks.
+            "min_margin": _DEFAULTS.min_margin,
+            # lingua's trigram-only mode: faster and smaller, worse on a word or two.
+            "lingua_low_accuracy": _DEFAULTS.lingua_low_accuracy,
+            # Turns of at most this many words, all common chat words, use the lexicon alone.
+            "lexicon_max_words": _DEFAULTS.lexicon_max_words,
+            # How much each common chat word counts for its languages in longer turns.
+            "lexicon_weight": _DEFAULTS.lexicon_weight,
+            # Recognise turns written in a language the bot does not speak.
+            "detect_unsupported": _DEFAULTS.detect_unsupported,
+            # Only turns with this many words...
+            "unsupported_min_words": _DEFAULTS.unsupported_min_words,
+            # ...and letters can be called unsupported...
+            "unsupported_min_letters": _DEFAULTS.unsupported_min_letters,
+            # ...when lingua over all languages is at least this sure (and langdetect agrees).
+            "unsupported_min_confidence": _DEFAULTS.unsupported_min_confidence,
+            # Load the models when the bot starts rather than on the first turn.
+            "preload": True,
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        """Checks the configuration and prepares the identifier (models load lazily)."""
+        """Checks the configuration and prepares the identifier."""
         self._validate(config)
         self.supported_languages: List[str] = list(config["supported_languages"])
         self.default_language: str = config["default_language"]
-        self.identifier = LanguageIdentifier(
-            self.supported_languages, config["min_confidence"], config["min_margin"]
+        settings = IdentifierSettings(
+            detectors=tuple(config["detectors"]),
+            min_confidence=float(config["min_confidence"]),
+            min_margin=float(config["min_margin"]),
+            lingua_low_accuracy=bool(config["lingua_low_accuracy"]),
+            lexicon_max_words=int(config["lexicon_max_words"]),
+            lexicon_weight=float(config["lexicon_weight"]),
+            detect_unsupported=bool(config["detect_unsupported"]),
+            unsupported_min_words=int(config["unsupported_min_words"]),
+            unsupported_min_letters=int(config["unsupported_min_letters"]),
+            unsupported_min_confidence=float(config["unsupported_min_confidence"]),
         )
+        self.identifier = LanguageIdentifier(self.supported_languages, settings)
+        if config["preload"]:
+            self.identifier.preload()
 
     @staticmethod
     def _validate(config: Dict[Text, Any]) -> None:
@@ -88,15 +146,42 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
                 f"LanguageDetector: 'supported_languages' has entries that are not ISO 639-1 "
                 f"two-letter codes: {bad!r}."
             )
+        unknown = sorted(set(supported) - set(lingua_languages()))
+        if unknown:
+            raise ValueError(
+                f"LanguageDetector: 'supported_languages' has {unknown}, which the language "
+                f"models do not know. Known codes: {', '.join(lingua_languages())}."
+            )
         if config.get("default_language") not in supported:
             raise ValueError(
                 f"LanguageDetector: 'default_language' is {config.get('default_language')!r}, "
                 f"which is not one of 'supported_languages' {supported}."
             )
-        for key in ("min_confidence", "min_margin"):
+        detectors = config.get("detectors")
+        if not isinstance(detectors, list) or not detectors or set(detectors) - set(KNOWN_DETECTORS):
+            raise ValueError(
+                f"LanguageDetector: 'detectors' is {detectors!r}; use a non-empty list of "
+                f"{list(KNOWN_DETECTORS)}."
+            )
+        if "lingua" not in detectors and "langdetect" not in detectors:
+            raise ValueError(
+                f"LanguageDetector: 'detectors' {detectors} has no statistical model; add "
+                f"'lingua' (recommended) or 'langdetect'."
+            )
+        for key in ("min_confidence", "min_margin", "unsupported_min_confidence"):
             value = config.get(key)
-            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"LanguageDetector: '{key}' must be a number in [0, 1], got {value!r}.")
+        for key in ("lexicon_max_words", "unsupported_min_words", "unsupported_min_letters"):
+            value = config.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"LanguageDetector: '{key}' must be a whole number >= 0, got {value!r}.")
+        value = config.get("lexicon_weight")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"LanguageDetector: 'lexicon_weight' must be a number >= 0, got {value!r}.")
+        for key in ("lingua_low_accuracy", "detect_unsupported", "preload"):
+            if not isinstance(config.get(key), bool):
+                raise ValueError(f"LanguageDetector: '{key}' must be true or false, got {config.get(key)!r}.")
 
     @classmethod
     def create(
@@ -127,7 +212,12 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         message.set(LANGUAGE, guess.language, add_to_output=True)
         message.set(LANGUAGE_CONFIDENCE, round(guess.confidence, 4), add_to_output=True)
         message.set(LANGUAGE_METHOD, guess.method, add_to_output=True)
+        message.set(LANGUAGE_SUPPORTED, guess.supported, add_to_output=True)
+        message.set(LANGUAGE_DETECTED, guess.detected, add_to_output=True)
         logger.debug(f"LanguageDetector: {guess}")
+        if not guess.supported:
+            # What the reply to an unsupported turn lists as the languages to write in.
+            message.set(SUPPORTED_LANGUAGES, list(self.supported_languages), add_to_output=True)
         if guess.decided:
             entity = {
                 "entity": LANGUAGE,

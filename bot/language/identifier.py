@@ -1,59 +1,65 @@
-"""Identifies the language of one customer turn, restricted to the languages a bot speaks.
+"""Identifies the language of one customer turn among the languages a bot speaks.
 
-Short chat turns carry little evidence, so the identifier first removes what carries no
-language (links, emails, @mentions, order numbers, emoji), lets the writing system decide
-where one script belongs to one supported language (Hangul, kana, Devanagari...), and asks a
-statistical detector (lingua, restricted to the supported languages) only for the rest.
-It says how sure it is: a turn with too little evidence is reported as undecided, so the
-caller can keep the conversation's language instead of guessing.
+The evidence is weighed from the cheapest and surest to the most statistical:
+
+1. What carries no language is removed (links, emails, @mentions, order numbers, emoji,
+   "ok"/"lol"); nothing left means no evidence.
+2. The writing system decides where it belongs to one supported language (Hangul, kana,
+   Devanagari, Arabic, Cyrillic), and proves an unsupported language where it belongs to
+   none (Thai, Greek, Hebrew...) or shows letters the supported language never uses.
+3. Short turns made of common chat words ("danke", "sí", "obrigado") are decided by the
+   chat lexicon.
+4. lingua, restricted to the supported languages of the text's script, ranks the rest.
+5. A turn with enough text is screened by lingua over all its languages; when it is
+   clearly in a language the bot does not speak, and langdetect agrees, the turn is
+   reported as unsupported instead of being forced into a supported language.
+
+A turn whose best guess is not clearly ahead is reported as undecided, with its best
+candidate, so the caller keeps the conversation's language; a channel hint (the page or
+app language) decides only among candidates that are close.
 
 Example:
     >>> identifier = LanguageIdentifier(["en", "de", "ko"])
     >>> identifier.identify("Wo ist meine Bestellung?").language
     'de'
+    >>> identifier.identify("10045 👍").decided
+    False
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
-# Methods a decision can come from; stored with the turn so transcripts explain it.
+from bot.language.detectors import Ranking, langdetect_ranking, lingua_ranking, preload_lingua
+from bot.language.evidence import (
+    MARKER_ONLY_SCRIPTS,
+    SCRIPT_LANGUAGES,
+    dominant_script,
+    linguistic_words,
+    marker_languages,
+)
+from bot.language.lexicon import is_neutral, lexicon_votes
+
+# How a turn's language was decided; stored with the turn so transcripts explain it.
 METHOD_SCRIPT = "script"
+METHOD_LEXICON = "lexicon"
 METHOD_MODEL = "model"
 METHOD_HINT = "hint"
 METHOD_NO_EVIDENCE = "no_evidence"
 METHOD_WEAK_EVIDENCE = "weak_evidence"
+METHOD_UNSUPPORTED = "unsupported"
 
-_NON_LINGUISTIC = re.compile(
-    r"https?://\S+|www\.\S+"  # links
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # email addresses
-    r"|@\w+"  # mentions
-    r"|#?\d[\d\-/.,:]*"  # order numbers, amounts, dates, times
-)
+DETECTOR_LEXICON = "lexicon"
+DETECTOR_SCRIPT = "script"
+DETECTOR_LINGUA = "lingua"
+DETECTOR_LANGDETECT = "langdetect"
+KNOWN_DETECTORS = (DETECTOR_LEXICON, DETECTOR_SCRIPT, DETECTOR_LINGUA, DETECTOR_LANGDETECT)
 
-# Writing systems that identify one language among the ones Bridge knows. Han characters
-# are shared by Chinese and Japanese, and Cyrillic/Arabic by several languages, so those
-# scripts only decide when exactly one supported language uses them.
-_SCRIPT_RANGES: Dict[str, Tuple[Tuple[int, int], ...]] = {
-    "hangul": ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7AF)),
-    "kana": ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F)),
-    "han": ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)),
-    "devanagari": ((0x0900, 0x097F), (0xA8E0, 0xA8FF)),
-    "arabic": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
-    "cyrillic": ((0x0400, 0x04FF), (0x0500, 0x052F)),
-}
-_SCRIPT_LANGUAGES: Dict[str, Tuple[str, ...]] = {
-    "hangul": ("ko",),
-    "kana": ("ja",),
-    "han": ("zh", "ja"),
-    "devanagari": ("hi",),
-    "arabic": ("ar",),
-    "cyrillic": ("ru",),
-    "latin": ("en", "es", "pt", "fr", "de", "it"),
-}
+# Scripts without spaces between words: their letter count, not word count, measures text.
+_UNSPACED_SCRIPTS = ("han", "kana", "thai")
+SCREEN_MAX_LETTERS = 100
 
 
 @dataclass(frozen=True)
@@ -61,16 +67,22 @@ class LanguageGuess:
     """What the identifier concluded about one turn.
 
     Attributes:
-        language: ISO 639-1 code, or None when the turn carries too little evidence.
-        confidence: 0..1, how strongly the evidence supports `language`.
-        method: how it was decided (script, model, hint, no_evidence, weak_evidence).
-        best_candidate: the most likely supported language even when undecided.
+        language: a supported ISO 639-1 code, or None when the turn does not decide one
+            (too little evidence, or a language the bot does not speak).
+        confidence: 0..1, how strongly the evidence supports the conclusion.
+        method: how it was decided (script, lexicon, model, hint, no_evidence,
+            weak_evidence, unsupported).
+        best_candidate: the most likely supported language, even when undecided.
+        supported: False when the turn is clearly in a language the bot does not speak.
+        detected: that unsupported language's code (else the best candidate).
     """
 
     language: Optional[str]
     confidence: float
     method: str
     best_candidate: Optional[str] = None
+    supported: bool = True
+    detected: Optional[str] = None
 
     @property
     def decided(self) -> bool:
@@ -78,32 +90,45 @@ class LanguageGuess:
         return self.language is not None
 
 
-def strip_non_linguistic(text: str) -> str:
-    """Removes links, emails, mentions, numbers, emoji and punctuation; keeps letters."""
-    text = _NON_LINGUISTIC.sub(" ", text)
-    kept = [ch if unicodedata.category(ch)[0] in "LM" else " " for ch in text]
-    return " ".join("".join(kept).split())
+@dataclass(frozen=True)
+class IdentifierSettings:
+    """How much evidence each decision needs. Defaults were tuned on FLORES-200 dev text.
+
+    Attributes:
+        detectors: evidence sources in use (see KNOWN_DETECTORS).
+        min_confidence: the model's confidence a turn needs to be decided...
+        min_margin: ...and how far ahead of the runner-up it must be; candidates closer
+            than this to the best are a tie that a channel hint may break.
+        lingua_low_accuracy: lingua's trigram-only mode for the supported languages.
+        lexicon_max_words: turns of at most this many words may be decided by the lexicon.
+        lexicon_weight: how much each common chat word adds to its languages' scores.
+        detect_unsupported: screen turns for languages the bot does not speak.
+        unsupported_min_words: a turn needs this many words to be screened...
+        unsupported_min_letters: ...and this many letters...
+        unsupported_min_confidence: ...and lingua's confidence in the unsupported language.
+        script_min_letters: letters of an unsupported script that prove it (Thai, Greek...).
+    """
+
+    detectors: Tuple[str, ...] = KNOWN_DETECTORS
+    min_confidence: float = 0.8
+    min_margin: float = 0.3
+    lingua_low_accuracy: bool = False
+    lexicon_max_words: int = 3
+    lexicon_weight: float = 1.0
+    detect_unsupported: bool = True
+    unsupported_min_words: int = 3
+    unsupported_min_letters: int = 12
+    unsupported_min_confidence: float = 0.7
+    script_min_letters: int = 3
 
 
-def _script_of(ch: str) -> str:
-    code = ord(ch)
-    for script, ranges in _SCRIPT_RANGES.items():
-        if any(low <= code <= high for low, high in ranges):
-            return script
-    return "latin" if ch.isascii() or unicodedata.name(ch, "").startswith("LATIN") else "other"
-
-
-def dominant_script(letters: str) -> Tuple[str, Dict[str, int]]:
-    """The script most letters are written in, with the count per script."""
-    counts: Dict[str, int] = {}
-    for ch in letters:
-        if not ch.isspace():
-            script = _script_of(ch)
-            counts[script] = counts.get(script, 0) + 1
-    # Japanese mixes kana with Han: any kana at all makes the text Japanese-script.
-    if counts.get("kana") and counts.get("han"):
-        counts["kana"] += counts.pop("han")
-    return max(counts, key=counts.get), counts
+@dataclass
+class _Evidence:
+    words: List[str]
+    letters: str
+    script: str
+    letter_count: int
+    candidates: List[str]
 
 
 class LanguageIdentifier:
@@ -111,61 +136,150 @@ class LanguageIdentifier:
 
     Args:
         supported_languages: ISO 639-1 codes the bot speaks.
-        min_confidence: a statistical guess at or above this decides the turn.
-        min_margin: a guess this far ahead of the runner-up decides the turn too.
+        settings: evidence thresholds and detectors (IdentifierSettings defaults if None).
     """
 
-    def __init__(
-        self,
-        supported_languages: Sequence[str],
-        min_confidence: float = 0.5,
-        min_margin: float = 0.15,
-    ) -> None:
+    def __init__(self, supported_languages: Sequence[str], settings: Optional[IdentifierSettings] = None) -> None:
         self.supported_languages = list(supported_languages)
-        self.min_confidence = min_confidence
-        self.min_margin = min_margin
-        self._detectors: Dict[Tuple[str, ...], object] = {}
+        self.settings = settings or IdentifierSettings()
+        self._by_script = self._supported_by_script(self.supported_languages)
+
+    @staticmethod
+    def _supported_by_script(supported: Sequence[str]) -> Dict[str, List[str]]:
+        """Supported languages per script; a language no script claims is written in Latin."""
+        by_script = {script: [c for c in codes if c in supported] for script, codes in SCRIPT_LANGUAGES.items()}
+        non_latin = {code for codes in by_script.values() for code in codes}
+        by_script["latin"] = [code for code in supported if code not in non_latin]
+        return by_script
+
+    def preload(self) -> None:
+        """Loads the statistical models now instead of on the first customer turn."""
+        if DETECTOR_LINGUA in self.settings.detectors:
+            preload_lingua(self._by_script["latin"] or self.supported_languages, self.settings.lingua_low_accuracy)
+        if self.settings.detect_unsupported:
+            preload_lingua((), low_accuracy=True)
+            if DETECTOR_LANGDETECT in self.settings.detectors:
+                langdetect_ranking("preload")
 
     def identify(self, text: str, hint: Optional[str] = None) -> LanguageGuess:
         """Decides the language of `text`; `hint` (a channel's language) breaks near-ties."""
-        letters = strip_non_linguistic(text)
-        if not letters:
+        words = [word for word in linguistic_words(text) if not is_neutral(word)]
+        if not words:
             return LanguageGuess(None, 0.0, METHOD_NO_EVIDENCE)
-        script, _ = dominant_script(letters)
-        candidates = [
-            code for code in _SCRIPT_LANGUAGES.get(script, ()) if code in self.supported_languages
-        ]
-        if len(candidates) == 1 and script != "latin":
-            return LanguageGuess(candidates[0], 1.0, METHOD_SCRIPT, candidates[0])
-        if not candidates:
-            candidates = self.supported_languages
-        return self._identify_statistically(letters, candidates, hint)
+        letters = " ".join(words)
+        script = dominant_script(letters)
+        evidence = _Evidence(words, letters, script.script, script.letters, list(self.supported_languages))
+        by_script = DETECTOR_SCRIPT in self.settings.detectors
+        if by_script and script.script == "latin":
+            evidence.candidates = self._by_script["latin"] or evidence.candidates
+        elif by_script and script.script != "other":
+            guess = self._by_writing_system(evidence)
+            if guess is not None:
+                return guess
+        unsupported = self._screen_unsupported(evidence)
+        if unsupported is not None:
+            return unsupported
+        if by_script and script.script != "latin" and len(evidence.candidates) == 1:
+            code = evidence.candidates[0]
+            return LanguageGuess(code, 1.0, METHOD_SCRIPT, code, detected=code)
+        if DETECTOR_LEXICON in self.settings.detectors and script.script == "latin":
+            guess = self._by_lexicon(evidence)
+            if guess is not None:
+                return guess
+        return self._by_model(evidence, hint)
 
-    def _identify_statistically(
-        self, letters: str, candidates: List[str], hint: Optional[str]
-    ) -> LanguageGuess:
-        ranking = self._rank(letters, candidates)
-        (best, best_score), runner_up_score = ranking[0], (ranking[1][1] if len(ranking) > 1 else 0.0)
-        if best_score >= self.min_confidence or best_score - runner_up_score >= self.min_margin:
-            return LanguageGuess(best, best_score, METHOD_MODEL, best)
-        close = {code for code, score in ranking if best_score - score < self.min_margin}
+    def _by_writing_system(self, evidence: _Evidence) -> Optional[LanguageGuess]:
+        """Proves an unsupported language by its script or letters; else narrows candidates."""
+        supported = self._by_script.get(evidence.script, [])
+        written_in = SCRIPT_LANGUAGES.get(evidence.script, ())
+        if not supported:
+            if evidence.letter_count >= self.settings.script_min_letters:
+                return LanguageGuess(None, 1.0, METHOD_UNSUPPORTED, None, supported=False, detected=written_in[0])
+            return LanguageGuess(None, 0.0, METHOD_NO_EVIDENCE)
+        markers = [code for code in marker_languages(evidence.letters) if code in written_in and code not in supported]
+        if markers:
+            # One such letter proves the language, but one short word is not enough to
+            # tell the customer we cannot read them.
+            if len(evidence.words) >= 2 or evidence.letter_count >= self.settings.unsupported_min_letters:
+                return LanguageGuess(None, 1.0, METHOD_UNSUPPORTED, supported[0], supported=False, detected=markers[0])
+            return LanguageGuess(None, 0.0, METHOD_WEAK_EVIDENCE, supported[0], detected=markers[0])
+        evidence.candidates = supported
+        return None
+
+    def _screenable(self, evidence: _Evidence) -> bool:
+        """Whether the turn has enough text, in a script other languages share, to screen."""
+        settings = self.settings
+        if not settings.detect_unsupported or evidence.script in _UNSPACED_SCRIPTS + tuple(MARKER_ONLY_SCRIPTS):
+            return False
+        return len(evidence.words) >= settings.unsupported_min_words and evidence.letter_count >= settings.unsupported_min_letters
+
+    def _screen_unsupported(self, evidence: _Evidence) -> Optional[LanguageGuess]:
+        """An unsupported guess when lingua over all languages (and langdetect) say so clearly."""
+        if not self._screenable(evidence):
+            return None
+        # A hundred letters are enough to recognise a language; more only costs time.
+        ranking = lingua_ranking(evidence.letters[:SCREEN_MAX_LETTERS], (), low_accuracy=True)
+        top = ranking[0][0]
+        # Close relatives (Indonesian and Malay, Bosnian and Croatian) share the vote: what
+        # counts is how sure lingua is that the turn is in none of the supported languages.
+        confidence = sum(score for code, score in ranking if code not in self.supported_languages)
+        if top in self.supported_languages or confidence < self.settings.unsupported_min_confidence:
+            return None
+        if DETECTOR_LANGDETECT in self.settings.detectors:
+            second_opinion = langdetect_ranking(evidence.letters[:SCREEN_MAX_LETTERS])
+            if not second_opinion or second_opinion[0][0] in self.supported_languages:
+                return None
+        best = next((code for code, _ in ranking if code in evidence.candidates), None)
+        return LanguageGuess(None, confidence, METHOD_UNSUPPORTED, best, supported=False, detected=top)
+
+    def _by_lexicon(self, evidence: _Evidence) -> Optional[LanguageGuess]:
+        """Decides a short turn made only of common chat words of one language."""
+        if len(evidence.words) > self.settings.lexicon_max_words:
+            return None
+        votes = lexicon_votes(evidence.words, evidence.candidates, chat_only=True)
+        best = max(votes.values(), default=0)
+        if best < len(evidence.words):
+            return None  # some word is not a chat word: let the model judge the whole turn
+        leaders = [code for code, count in votes.items() if count == best]
+        if len(leaders) == 1:
+            return LanguageGuess(leaders[0], 0.9, METHOD_LEXICON, leaders[0], detected=leaders[0])
+        # A word several languages use ("si", "no"): only those stay candidates.
+        evidence.candidates = leaders
+        return None
+
+    def _by_model(self, evidence: _Evidence, hint: Optional[str]) -> LanguageGuess:
+        """lingua's ranking among the candidates, decided only when clearly ahead."""
+        if DETECTOR_LINGUA in self.settings.detectors:
+            ranking = lingua_ranking(evidence.letters, evidence.candidates, self.settings.lingua_low_accuracy)
+        else:
+            ranking = self._langdetect_among(evidence.letters, evidence.candidates)
+        if not ranking:
+            return LanguageGuess(None, 0.0, METHOD_NO_EVIDENCE)
+        if DETECTOR_LEXICON in self.settings.detectors and self.settings.lexicon_weight:
+            ranking = self._with_lexicon(ranking, evidence.words)
+        (best, best_score) = ranking[0]
+        runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
+        if best_score >= self.settings.min_confidence and best_score - runner_up >= self.settings.min_margin:
+            return LanguageGuess(best, best_score, METHOD_MODEL, best, detected=best)
+        close = {code: score for code, score in ranking if best_score - score < self.settings.min_margin}
         if hint in close:
-            return LanguageGuess(hint, dict(ranking)[hint], METHOD_HINT, best)
-        return LanguageGuess(None, best_score, METHOD_WEAK_EVIDENCE, best)
+            return LanguageGuess(hint, close[hint], METHOD_HINT, best, detected=best)
+        return LanguageGuess(None, best_score, METHOD_WEAK_EVIDENCE, best, detected=best)
 
-    def _rank(self, letters: str, candidates: Iterable[str]) -> List[Tuple[str, float]]:
-        key = tuple(sorted(candidates))
-        if len(key) == 1:
-            return [(key[0], 1.0)]
-        detector = self._detectors.get(key) or self._build_detector(key)
-        values = detector.compute_language_confidence_values(letters)
-        ranking = [(value.language.iso_code_639_1.name.lower(), value.value) for value in values]
-        return sorted(ranking, key=lambda item: item[1], reverse=True)
+    def _with_lexicon(self, ranking: Ranking, words: Sequence[str]) -> Ranking:
+        """The model's ranking with each common chat word as extra evidence for its languages.
 
-    def _build_detector(self, codes: Tuple[str, ...]) -> object:
-        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+        Each word multiplies a language's score by e**lexicon_weight; on customer requests
+        this decides far more turns at the same precision (FLORES + NLU dev data).
+        """
+        votes = lexicon_votes(words, [code for code, _ in ranking])
+        scores = [(code, score * math.exp(self.settings.lexicon_weight * votes[code])) for code, score in ranking]
+        total = sum(score for _, score in scores) or 1.0
+        return sorted(((code, score / total) for code, score in scores), key=lambda item: item[1], reverse=True)
 
-        languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in codes]
-        detector = LanguageDetectorBuilder.from_languages(*languages).build()
-        self._detectors[codes] = detector
-        return detector
+    @staticmethod
+    def _langdetect_among(letters: str, candidates: Sequence[str]) -> Ranking:
+        """langdetect's ranking restricted to `candidates`, renormalised."""
+        ranking = [(code, p) for code, p in langdetect_ranking(letters) if code in candidates]
+        total = sum(p for _, p in ranking)
+        return [(code, p / total) for code, p in ranking] if total else []

@@ -102,7 +102,7 @@ def test_handoff_opens_a_ticket_and_answers_in_korean(bot_stack, domain, shop_db
 
 def test_bot_messages_record_language_and_translation_path(bot_stack):
     sender = f"it-fr-meta-{uuid.uuid4().hex[:8]}"
-    send(bot_stack, sender, "Bonjour, j'ai une question sur ma commande")
+    send(bot_stack, sender, "Comment est-ce que je peux créer un compte chez vous ?")
     bot_events = [e for e in tracker(bot_stack, sender)["events"] if e["event"] == "bot"]
     assert bot_events and all(e["metadata"]["language"] == "fr" for e in bot_events)
     assert all(e["metadata"]["translation"] == "authored" for e in bot_events)

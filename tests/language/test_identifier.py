@@ -1,13 +1,16 @@
-"""LanguageIdentifier: scripts decide, numbers and emoji carry no language, hints break ties."""
+"""LanguageIdentifier: scripts decide, chat words count, numbers and emoji carry no language,
+hints break ties only, and languages the bot does not speak are recognised."""
 
 import pytest
 
 from bot.language.identifier import (
     METHOD_HINT,
+    METHOD_LEXICON,
     METHOD_NO_EVIDENCE,
     METHOD_SCRIPT,
+    METHOD_UNSUPPORTED,
+    IdentifierSettings,
     LanguageIdentifier,
-    strip_non_linguistic,
 )
 from tests.conftest import LANGUAGES
 
@@ -35,14 +38,41 @@ def identifier() -> LanguageIdentifier:
     ],
 )
 def test_sentences_in_every_demo_language(identifier, text, expected):
-    assert identifier.identify(text).language == expected
+    guess = identifier.identify(text)
+    assert (guess.language, guess.supported) == (expected, True)
 
 
-@pytest.mark.parametrize("text", ["10045", "👍", "?", "#10045 !!", "https://shop.example.com/a?b=1", "anna@example.com"])
+@pytest.mark.parametrize(
+    "text", ["10045", "👍", "?", "#10045 !!", "https://shop.example.com/a?b=1", "anna@example.com", "ok", "OK 👍", "lol", "@support"]
+)
 def test_turns_without_language_are_undecided(identifier, text):
     guess = identifier.identify(text)
-    assert guess.language is None
-    assert guess.method == METHOD_NO_EVIDENCE
+    assert (guess.language, guess.method, guess.supported) == (None, METHOD_NO_EVIDENCE, True)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("danke", "de"), ("sí", "es"), ("obrigado", "pt"), ("merci", "fr"), ("grazie", "it"), ("thanks", "en"),
+     ("ok danke", "de"), ("vielen Dank!", "de"), ("muchas gracias", "es"), ("grazie mille", "it")],
+)
+def test_short_chat_words_decide_by_the_lexicon(identifier, text, expected):
+    guess = identifier.identify(text)
+    assert (guess.language, guess.method) == (expected, METHOD_LEXICON)
+
+
+@pytest.mark.parametrize("text", ["no", "si", "Order 10046"])
+def test_words_several_languages_share_stay_undecided(identifier, text):
+    assert not identifier.identify(text).decided
+
+
+def test_a_shared_word_is_settled_by_the_channel_hint(identifier):
+    guess = identifier.identify("si", hint="it")
+    assert (guess.language, guess.method) == ("it", METHOD_HINT)
+
+
+def test_hint_never_overrides_clear_evidence(identifier):
+    assert identifier.identify("Ich möchte meine Bestellung stornieren", hint="pt").language == "de"
+    assert identifier.identify("주문 취소", hint="ja").language == "ko"
 
 
 def test_script_decides_without_a_model(identifier):
@@ -52,18 +82,42 @@ def test_script_decides_without_a_model(identifier):
 
 def test_order_numbers_and_links_do_not_change_the_language(identifier):
     assert identifier.identify("Bestellung 10045 ist nicht angekommen: https://shop.example.com/o/10045").language == "de"
+    assert identifier.identify("注文番号10045の配送状況を教えてください").language == "ja"
 
 
-def test_hint_breaks_a_near_tie_but_not_clear_evidence(identifier):
-    assert identifier.identify("hola", hint="pt").method == METHOD_HINT
-    assert identifier.identify("hola", hint="pt").language == "pt"
-    assert identifier.identify("Ich möchte meine Bestellung stornieren", hint="pt").language == "de"
+@pytest.mark.parametrize(
+    "text, detected",
+    [
+        ("Habari, nataka kurudisha bidhaa niliyonunua wiki iliyopita", "sw"),
+        ("Chcę anulować moje zamówienie, proszę", "pl"),
+        ("Merhaba, siparişim hâlâ gelmedi, yardımcı olur musunuz?", "tr"),
+        ("Tôi muốn hủy đơn hàng của tôi, xin cảm ơn", "vi"),
+        ("سلام، من می خواهم سفارشم را لغو کنم", "fa"),
+        ("Я хочу скасувати своє замовлення, будь ласка", "uk"),
+        ("Θέλω να επιστρέψω ένα προϊόν", "el"),
+        ("ฉันต้องการคืนสินค้า", "th"),
+    ],
+)
+def test_clearly_unsupported_languages_are_recognised(identifier, text, detected):
+    guess = identifier.identify(text)
+    assert (guess.language, guess.supported, guess.method, guess.detected) == (None, False, METHOD_UNSUPPORTED, detected)
+
+
+@pytest.mark.parametrize("text", ["dzień dobry", "merhaba", "Nee, danke"])
+def test_a_word_or_two_is_never_called_unsupported(identifier, text):
+    assert identifier.identify(text).supported
 
 
 def test_restricted_to_supported_languages():
-    identifier = LanguageIdentifier(["en", "de"])
+    identifier = LanguageIdentifier(["en", "de"], IdentifierSettings(detect_unsupported=False))
     assert identifier.identify("Quiero cancelar mi pedido, por favor").language in {"en", "de", None}
 
 
-def test_strip_keeps_letters_and_combining_marks():
-    assert strip_non_linguistic("ऑर्डर #10045 👍 @anna") == "ऑर्डर"
+def test_spanish_is_unsupported_for_a_bot_without_it():
+    guess = LanguageIdentifier(["en", "de"]).identify("Quiero cancelar mi pedido, por favor, no llegó nunca")
+    assert (guess.supported, guess.detected) == (False, "es")
+
+
+def test_without_the_lexicon_the_model_judges_chat_words():
+    identifier = LanguageIdentifier(LANGUAGES, IdentifierSettings(detectors=("script", "lingua")))
+    assert identifier.identify("danke").method != METHOD_LEXICON

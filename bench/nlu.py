@@ -1,0 +1,184 @@
+"""Intent classification benchmark: Bridge's fine-tuned classifier against two baselines.
+
+Systems, all trained through Rasa's Python API on the same splits in the same run:
+  bridge        config.yml's pipeline (MultilingualIntentClassifier, mode fine_tune)
+  rasa_default  the pipeline `rasa init` writes (CountVectors word + char_wb 1-4, DIET 100 epochs)
+  frozen_lr     config.yml's pipeline with the classifier in mode frozen_logistic
+Sets:
+  demo          the demo bot's NLU data, 3 of 15 examples per intent and language held out
+  crosslingual  trained on the English examples only, tested on the other 11 languages'
+                held-out examples (transfer = this accuracy / the demo model's on them)
+  bitext        Bitext customer support (27 intents), fixed 80/20 split per intent
+  fewshot       the same test set, 10 training examples per intent
+  oos           bench/data/nlu_out_of_scope.yml (120 requests, 12 languages) against the
+                demo models: recall of hand-off (out_of_scope intent or confidence below
+                the fallback threshold) and the in-scope accuracy it costs
+
+Usage: bridge bench nlu [--quick] [--sets demo,oos] [--systems bridge,frozen_lr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+from bench.report import format_table, write_results
+from bot.evaluation.datasets import (
+    Example, held_out_split, load_bitext, load_nlu_examples, per_intent_sample, subsample,
+)
+from bot.evaluation.pipelines import RASA_DEFAULT_PIPELINE, project_pipeline, train_pipeline, with_options
+from bot.evaluation.report import Prediction, summarize
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BITEXT = PROJECT_DIR.parent / "shared" / "data" / "bitext" / "customer_support_sample.csv"
+OUT_OF_SCOPE = PROJECT_DIR / "bench" / "data" / "nlu_out_of_scope.yml"
+SYSTEMS = ("bridge", "rasa_default", "frozen_lr")
+SETS = ("demo", "crosslingual", "bitext", "fewshot", "oos")
+OOS_INTENT = "out_of_scope"
+IN_SCOPE_COST_BUDGET = 0.02  # in-scope accuracy a hand-off threshold may cost
+
+
+def pipelines(config_file: Path, diet_epochs: int, threads: int | None) -> Dict[str, List[Dict[str, Any]]]:
+    bridge = project_pipeline(config_file)
+    if threads:
+        bridge = with_options(bridge, "MultilingualIntentClassifier", threads=threads)
+    return {
+        "bridge": bridge,
+        "rasa_default": with_options(with_options(RASA_DEFAULT_PIPELINE, "DIETClassifier", epochs=diet_epochs), "ResponseSelector", epochs=diet_epochs),
+        "frozen_lr": with_options(bridge, "MultilingualIntentClassifier", mode="frozen_logistic"),
+    }
+
+
+def fallback_threshold(pipeline: Sequence[Dict[str, Any]]) -> float:
+    """The FallbackClassifier threshold a pipeline hands off below (0 when it has none)."""
+    return next((float(s.get("threshold", 0.3)) for s in pipeline if s["name"] == "FallbackClassifier"), 0.0)
+
+
+def out_of_scope_scores(in_scope: Sequence[Prediction], oos: Sequence[Prediction], threshold: float) -> Dict[str, float]:
+    """Hand-off recall on out-of-scope requests and in-scope accuracy at `threshold`."""
+    def handed_off(p: Prediction, t: float) -> bool:
+        return p.predicted == OOS_INTENT or p.confidence < t
+
+    def scores(t: float) -> Dict[str, float]:
+        accuracy = float(np.mean([p.predicted == p.intent and not handed_off(p, t) for p in in_scope]))
+        return {"threshold": round(t, 3), "oos_recall": round(float(np.mean([handed_off(p, t) for p in oos])), 4),
+                "in_scope_accuracy": round(accuracy, 4)}
+
+    base = float(np.mean([p.predicted == p.intent for p in in_scope]))
+    configured = {**scores(threshold), "in_scope_cost": round(base - scores(threshold)["in_scope_accuracy"], 4)}
+    # The best recall any threshold reaches within the budget (an oracle sweep, for reference).
+    best = scores(0.0)
+    for t in np.linspace(0.0, 1.0, 201):
+        candidate = scores(float(t))
+        if base - candidate["in_scope_accuracy"] <= IN_SCOPE_COST_BUDGET and candidate["oos_recall"] >= best["oos_recall"]:
+            best = candidate
+    return {"configured": configured, f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost": best, "in_scope_accuracy_without_handoff": round(base, 4)}
+
+
+def main(argv: List[str]) -> Dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="bridge bench nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="subsample: 1 test example per intent x language, 1,000 Bitext train / 270 test, DIET 30 epochs")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated subset of {','.join(SYSTEMS)}")
+    parser.add_argument("--config", default=str(PROJECT_DIR / "config.yml"), help="config.yml of the bridge system")
+    parser.add_argument("--diet-epochs", type=int, default=None, help="DIET epochs (rasa init: 100)")
+    parser.add_argument("--diet-bitext-cap", type=int, default=1500, help="max Bitext training examples for DIET (slow on large sets)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads of the encoder systems (default: config.yml's); 1 is faster on a busy machine")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sets = [s for s in args.sets.split(",") if s]
+    systems = [s for s in args.systems.split(",") if s]
+    for name, allowed in ((sets, SETS), (systems, SYSTEMS)):
+        unknown = sorted(set(name) - set(allowed))
+        if unknown:
+            raise SystemExit(f"bridge bench nlu: unknown {unknown}; choose from {', '.join(allowed)}")
+    diet_epochs = args.diet_epochs or (30 if args.quick else 100)
+    configs = pipelines(Path(args.config), diet_epochs, args.threads)
+
+    demo = load_nlu_examples(PROJECT_DIR / "training_data" / "nlu")
+    demo_train, demo_test = held_out_split(demo, test_per_group=3, seed=args.seed)
+    if args.quick:
+        _, demo_test = held_out_split(demo_test, test_per_group=1, seed=args.seed)
+    bitext_train, bitext_test = held_out_split(load_bitext(BITEXT), test_fraction=0.2, seed=args.seed, by_language=False)
+    if args.quick:
+        bitext_train, bitext_test = subsample(bitext_train, 1000, args.seed), per_intent_sample(bitext_test, 10, args.seed)
+    splits: Dict[str, Any] = {
+        "demo": (demo_train, demo_test),
+        "crosslingual": ([e for e in demo if e.language == "en"], [e for e in demo_test if e.language != "en"]),
+        "bitext": (bitext_train, bitext_test),
+        "fewshot": (per_intent_sample(bitext_train, 10, args.seed), bitext_test),
+    }
+    oos = load_nlu_examples(OUT_OF_SCOPE)
+    workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-nlu-"))
+    results: Dict[str, Any] = {"quick": args.quick, "threads": args.threads, "diet_epochs": diet_epochs, "diet_bitext_cap": args.diet_bitext_cap, "sets": {}}
+    rows, oos_rows, transfer_rows = [], [], []
+    demo_predictions: Dict[str, List[Prediction]] = {}
+    try:
+        for set_name in [s for s in SETS if s in sets and s != "oos"] + (["demo"] if "oos" in sets and "demo" not in sets else []):
+            train, test = splits[set_name]
+            for system in systems:
+                train_used = train
+                if system == "rasa_default" and set_name == "bitext" and len(train) > args.diet_bitext_cap:
+                    train_used = subsample(train, args.diet_bitext_cap, args.seed)
+                trained = train_pipeline(f"{set_name}-{system}", configs[system], train_used, workdir / f"{set_name}-{system}")
+                run = trained.predict(test)
+                extra_oos = trained.predict(oos) if set_name == "demo" and "oos" in sets else None
+                trained.close()
+                shutil.rmtree(workdir / f"{set_name}-{system}", ignore_errors=True)
+                summary = summarize(run.predictions)
+                entry = {"train_examples": len(train_used), "test_examples": len(test), "accuracy": summary["accuracy"],
+                         "macro_f1": summary["macro_f1"], "train_seconds": round(trained.train_seconds, 1),
+                         "ms_per_message": round(run.ms_per_message, 2), "per_language": summary["per_language"]}
+                results["sets"].setdefault(set_name, {})[system] = entry
+                write_results("nlu", results)  # an interrupted run keeps what it measured
+                if set_name in sets:
+                    rows.append([set_name, system, len(train_used), len(test), entry["accuracy"], entry["macro_f1"],
+                                 entry["train_seconds"], entry["ms_per_message"]])
+                    print(format_table(["set", "system", "train", "test", "accuracy", "macro-F1", "train s", "ms/msg"], rows[-1:]), flush=True)
+                if set_name == "demo":
+                    demo_predictions[system] = run.predictions
+                if extra_oos is not None:
+                    in_scope = [p for p in run.predictions if p.intent != OOS_INTENT]
+                    scores = out_of_scope_scores(in_scope, extra_oos.predictions, fallback_threshold(configs[system]))
+                    results.setdefault("oos", {})[system] = scores
+                    best = scores[f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost"]
+                    oos_rows.append([system, scores["configured"]["threshold"], scores["configured"]["oos_recall"],
+                                     scores["in_scope_accuracy_without_handoff"], scores["configured"]["in_scope_accuracy"],
+                                     best["threshold"], best["oos_recall"]])
+        if "crosslingual" in results["sets"] and "demo" in results["sets"]:
+            for system, entry in results["sets"]["crosslingual"].items():
+                if system not in demo_predictions:
+                    continue
+                in_language = float(np.mean([p.predicted == p.intent for p in demo_predictions[system] if p.language != "en"]))
+                ratio = entry["accuracy"] / in_language if in_language else 0.0
+                entry.update(in_language_accuracy=round(in_language, 4), transfer_ratio=round(ratio, 4))
+                transfer_rows.append([system, round(in_language, 4), entry["accuracy"], round(ratio, 4)])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    headers = ["set", "system", "train", "test", "accuracy", "macro-F1", "train s", "ms/msg"]
+    print("\nIntent classification" + (" (--quick)" if args.quick else ""))
+    print(format_table(headers, rows))
+    if transfer_rows:
+        print("\nCross-lingual transfer (the other 11 languages): English-only training vs training on all 12")
+        print(format_table(["system", "in-language acc", "English-only acc", "transfer ratio"], transfer_rows))
+    if oos_rows:
+        print(f"\nOut of scope ({len(oos)} requests, 12 languages) against the demo models")
+        print(format_table(["system", "threshold", "OOS recall", "in-scope acc (no hand-off)", "in-scope acc (with)",
+                            f"best t (<= {IN_SCOPE_COST_BUDGET:.0%} cost)", "OOS recall at best t"], oos_rows))
+    path = write_results("nlu", results)
+    print(f"\nresults written to {path}")
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

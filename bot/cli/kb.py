@@ -1,0 +1,130 @@
+"""`bridge kb`: build, extend, prune and query the knowledge base of historical answers.
+
+Usage:
+    bridge kb build [SOURCE ...]     re-embed every entry of the sources (default: the
+                                     component's `source`, knowledge_base/demo)
+    bridge kb add FILE [FILE ...]    add or replace entries without rebuilding the index
+    bridge kb remove ID [ID ...]     remove entries by id
+    bridge kb info                   what the store holds and which encoder built it
+    bridge kb search TEXT            the best answers for a question (for checking)
+
+The store folder, database URL, source and encoder default to the KnowledgeBaseRetriever
+entry of config.yml, so the command and the running bot use the same knowledge base.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+CONFIG_FILE = Path("config.yml")
+
+
+def component_settings(config_file: Path = CONFIG_FILE) -> Dict[str, Any]:
+    """The KnowledgeBaseRetriever config of `config_file` merged over its defaults."""
+    import yaml
+
+    from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
+
+    settings = KnowledgeBaseRetriever.get_default_config()
+    if config_file.is_file():
+        pipeline = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("pipeline") or []
+        for step in pipeline:
+            if str(step.get("name", "")).endswith("KnowledgeBaseRetriever"):
+                settings.update({k: v for k, v in step.items() if k != "name"})
+    return settings
+
+
+def _store(args: argparse.Namespace):
+    from bot.knowledge.faiss_index import IndexParams
+    from bot.knowledge.store import KnowledgeBaseStore
+
+    params = IndexParams(index_type=getattr(args, "index_type", None) or "auto")
+    return KnowledgeBaseStore(args.store, db_url=args.db_url, params=params)
+
+
+def _summary(manifest: Dict[str, Any]) -> str:
+    return (
+        f"{manifest['entries']} answers, {manifest['vectors']} questions, index {manifest['index_type']}"
+        f"{', ' + str(manifest['tombstones']) + ' tombstones' if manifest.get('tombstones') else ''}"
+    )
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from bot.knowledge.source import load_entries
+
+    sources = args.sources or [args.source]
+    entries = load_entries(*sources)
+    manifest = _store(args).build(entries, args.encoder, args.threads, show_progress=True)
+    print(f"bridge kb: built {args.store} from {', '.join(map(str, sources))}: {_summary(manifest)}")
+
+
+def cmd_add(args: argparse.Namespace) -> None:
+    from bot.knowledge.source import load_entries
+
+    entries = load_entries(*args.files)
+    manifest = _store(args).add(entries, args.encoder, args.threads, show_progress=True)
+    print(f"bridge kb: added or replaced {len(entries)} entries in {args.store}: {_summary(manifest)}")
+
+
+def cmd_remove(args: argparse.Namespace) -> None:
+    manifest = _store(args).remove(args.ids)
+    print(f"bridge kb: removed {', '.join(args.ids)} from {args.store}: {_summary(manifest)}")
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    manifest = _store(args).require_manifest()
+    print(json.dumps({k: v for k, v in manifest.items() if k != "garbage"}, indent=2, ensure_ascii=False))
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    from bot.knowledge.retriever import AnswerRetriever
+
+    retriever = AnswerRetriever(_store(args), args.encoder, args.threads).open()
+    for hit in retriever.search([args.text], k=args.k)[0]:
+        print(f"{hit.score:.3f}  {hit.entry_id}  [{hit.language}]  Q: {hit.question}\n       A: {hit.answer}")
+
+
+def _run(handler):
+    """Runs a handler, turning the errors a user can cause into one clear line and exit 1."""
+    def run(args: argparse.Namespace) -> None:
+        from bot.knowledge.source import SourceError
+        from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError
+        from bot.models.encoder import EncoderNotFoundError
+
+        try:
+            handler(args)
+        except (SourceError, EncoderMismatchError, KnowledgeBaseNotBuiltError, EncoderNotFoundError) as error:
+            sys.exit(f"bridge kb: {error}")
+        except KeyError as error:
+            sys.exit(f"bridge kb: {error.args[0]}")
+    return run
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Adds `bridge kb ...` to the main parser's subcommands."""
+    settings = component_settings()
+    kb = subparsers.add_parser("kb", help="build and edit the knowledge base of historical answers")
+    kb.add_argument("--store", default=settings["store_dir"], help="store folder (default from config.yml)")
+    kb.add_argument("--db-url", default=settings["db_url"], help="metadata database URL (default: $BRIDGE_KB_DB_URL or SQLite in the store)")
+    kb.add_argument("--encoder", default=settings["model_path"], help="encoder folder")
+    kb.add_argument("--threads", type=int, default=settings["threads"], help="torch CPU threads")
+    commands = kb.add_subparsers(dest="kb_command", required=True)
+    build = commands.add_parser("build", help="re-embed and index every entry of the sources")
+    build.add_argument("sources", nargs="*", help=f"source files or folders (default: {settings['source']})")
+    build.add_argument("--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto", help="index type (auto follows size)")
+    build.set_defaults(handler=_run(cmd_build), source=settings["source"] or "knowledge_base/demo")
+    add = commands.add_parser("add", help="add or replace entries without rebuilding")
+    add.add_argument("files", nargs="+", help="source files (.jsonl or .csv)")
+    add.set_defaults(handler=_run(cmd_add))
+    remove = commands.add_parser("remove", help="remove entries by id")
+    remove.add_argument("ids", nargs="+", help="entry ids")
+    remove.set_defaults(handler=_run(cmd_remove))
+    commands.add_parser("info", help="show what the store holds").set_defaults(handler=_run(cmd_info))
+    search = commands.add_parser("search", help="show the best answers for a question")
+    search.add_argument("text", help="a customer question, any language")
+    search.add_argument("-k", type=int, default=3, help="how many answers")
+    search.set_defaults(handler=_run(cmd_search))

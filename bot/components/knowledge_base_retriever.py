@@ -1,0 +1,216 @@
+"""Rasa graph component: answers from the knowledge base of historical support answers.
+
+Where it sits and why. The pipeline runs LanguageDetector -> MultilingualIntentClassifier
+-> KnowledgeBaseRetriever -> FallbackClassifier. Intents the bot handles with its own
+actions and responses keep priority: the retriever only takes over a turn when
+
+  * the classifier is unsure (top confidence below `takeover_below`) or its top intent is
+    one of `takeover_intents` (out_of_scope: "not one of our intents" is exactly what the
+    knowledge base is for), and
+  * the best historical question is at least `threshold` similar (cosine) to the message,
+    and the best answer leads the next one by `ambiguity_margin` (two near-tied answers mean
+    the words matched, not the need: "Bonjour, j'ai une question sur ma commande" scored
+    0.910 and 0.903 against two unrelated French order questions);
+or when the message is a near-duplicate of a historical question (similarity at least
+`near_duplicate_score`) and the classifier is below `keep_intent_above`: a customer asking
+almost exactly what was answered before is stronger evidence than a middling intent score
+(in the demo, "how do I wash a wool jumper so it doesn't get ruined" scored 0.72 as
+return_request and 0.96 against the stored wool-care question).
+
+It then sets the dedicated intent `intent_name` (knowledge_base_question) with the match
+score as confidence, and scales the classifier's ranking by (1 - score) below it, so the
+FallbackClassifier that follows sees one clear winner. A rule maps the intent to
+action_answer_from_knowledge_base, which sends the answer. When the knowledge base has
+nothing close enough, the message is left alone: a weak classification still falls back to
+nlu_fallback (the bot asks to rephrase or offers a human), out_of_scope stays out_of_scope.
+
+Every message gets the property `knowledge_base` (in the parse data, hence in the
+transcript): the best answer's id, score, text and language, whether it was used, and the
+top hits, so reviewers see what the knowledge base offered even when it stayed silent.
+
+Running it after the classifier (instead of as a separate policy or an action that always
+searches) keeps one decision point in NLU, costs one embedding per turn (the encoder is
+shared with the classifier), and leaves stories and rules unchanged.
+
+The index is not part of the trained model: it lives in a store folder (`store_dir`) that
+`bridge kb build/add/remove` maintain, so answers change without retraining and the running
+bot picks up a new commit on its next turn. On a fresh clone the store does not exist yet;
+the component then builds it from `source` when it is loaded (a few seconds for the demo).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.models.encoder import DEFAULT_ENCODER_DIR
+
+logger = logging.getLogger(__name__)
+
+KNOWLEDGE_BASE = "knowledge_base"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class KnowledgeBaseRetriever(GraphComponent):
+    """Retrieves historical answers and takes over turns the intents don't cover."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's default config (see parent class for full docstring)."""
+        return {
+            # Folder of the knowledge base store (manifest, FAISS index, SQLite metadata).
+            "store_dir": "var/knowledge_base",
+            # SQLAlchemy URL of the metadata; null = $BRIDGE_KB_DB_URL, else SQLite in store_dir.
+            "db_url": None,
+            # Source file or folder built into the store when the store does not exist yet;
+            # null = never build here (then `bridge kb build` must have run).
+            "source": "knowledge_base/demo",
+            # Local encoder folder; must be the one the store was built with.
+            "model_path": str(DEFAULT_ENCODER_DIR),
+            # torch CPU threads for the encoder (shared with the intent classifier).
+            "threads": 2,
+            # Minimum cosine similarity between the message and a historical question for
+            # the bot to answer with that question's answer (bench/kb.py calibrates it).
+            "threshold": 0.87,
+            # Take over only when the classifier's top confidence is below this ...
+            "takeover_below": 0.6,
+            # ... or its top intent is one of these.
+            "takeover_intents": ["out_of_scope"],
+            # The best answer must beat the second best by this much (else it is a guess).
+            "ambiguity_margin": 0.015,
+            # A match at least this close is a near-duplicate of a historical question ...
+            "near_duplicate_score": 0.95,
+            # ... and takes over unless the classifier is at least this sure of its intent.
+            "keep_intent_above": 0.9,
+            # Intent set when the knowledge base answers; a rule maps it to the action.
+            "intent_name": "knowledge_base_question",
+            # How many hits the message's `knowledge_base` property lists (at least 2: the
+            # runner-up decides ambiguity).
+            "top_k": 3,
+        }
+
+    def __init__(self, config: Dict[Text, Any], retriever: Any = None) -> None:
+        self._validate(config)
+        self.config = config
+        self.retriever = retriever
+
+    @staticmethod
+    def _validate(config: Dict[Text, Any]) -> None:
+        name = "KnowledgeBaseRetriever"
+        for key in ("store_dir", "model_path", "intent_name"):
+            if not isinstance(config.get(key), str) or not config[key]:
+                raise ValueError(f"{name}: '{key}' must be a non-empty string, got {config.get(key)!r}.")
+        for key in ("db_url", "source"):
+            if config.get(key) is not None and (not isinstance(config[key], str) or not config[key]):
+                raise ValueError(f"{name}: '{key}' must be a string or null, got {config.get(key)!r}.")
+        for key in ("threshold", "takeover_below", "near_duplicate_score", "keep_intent_above", "ambiguity_margin"):
+            value = config.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name}: '{key}' must be a number between 0 and 1, got {value!r}.")
+        for key, least in (("threads", 1), ("top_k", 2)):
+            value = config.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name}: '{key}' must be an integer >= {least}, got {value!r}.")
+        intents = config.get("takeover_intents")
+        if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
+            raise ValueError(f"{name}: 'takeover_intents' must be a list of intent names, got {intents!r}.")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KnowledgeBaseRetriever:
+        """Opens the store (building it from `source` if it does not exist yet)."""
+        return cls(config, cls.open_retriever(config))
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KnowledgeBaseRetriever:
+        """Same as `create`: the component keeps no state in the model."""
+        return cls.create(config, model_storage, resource, execution_context)
+
+    @staticmethod
+    def open_retriever(config: Dict[Text, Any]):
+        """An AnswerRetriever over the configured store; refuses a mismatched encoder."""
+        from bot.knowledge.retriever import AnswerRetriever
+        from bot.knowledge.source import load_entries, source_fingerprint
+        from bot.knowledge.store import KnowledgeBaseStore
+
+        KnowledgeBaseRetriever._validate(config)
+        store = KnowledgeBaseStore(config["store_dir"], db_url=config["db_url"])
+        manifest = store.manifest()
+        if manifest is None:
+            if config["source"] is None:
+                store.require_manifest()  # raises, naming `bridge kb build`
+            logger.info(f"KnowledgeBaseRetriever: building {config['store_dir']} from {config['source']}")
+            store.build(load_entries(config["source"]), config["model_path"], config["threads"])
+        elif config["source"] and manifest.get("source") != source_fingerprint(load_entries(config["source"])):
+            # Not rebuilt automatically: `bridge kb add` may have added answers on purpose.
+            logger.warning(
+                f"KnowledgeBaseRetriever: {config['store_dir']} differs from {config['source']} (edited "
+                f"since the last build, or extended with `bridge kb add`). Run `bridge kb build` to rebuild it."
+            )
+        return AnswerRetriever(store, config["model_path"], config["threads"]).open()
+
+    @staticmethod
+    def is_confident(hits: List[Any], config: Dict[Text, Any]) -> bool:
+        """Whether the best hit is close enough and clearly ahead of the runner-up."""
+        if not hits or hits[0].score < config["threshold"]:
+            return False
+        return len(hits) < 2 or hits[0].score - hits[1].score >= config["ambiguity_margin"]
+
+    def _should_take_over(self, message: Message, score: float) -> bool:
+        intent = message.get(INTENT) or {}
+        if not intent.get("name"):
+            return True
+        confidence = intent.get("confidence") or 0.0
+        if score >= self.config["near_duplicate_score"] and confidence < self.config["keep_intent_above"]:
+            return True
+        return intent["name"] in self.config["takeover_intents"] or confidence < self.config["takeover_below"]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds `knowledge_base` to each message, and the KB intent where it takes over."""
+        texts = [m.get(TEXT) or "" for m in messages]
+        wanted = [i for i, text in enumerate(texts) if text.strip() and not text.startswith("/")]
+        if not wanted:
+            return messages
+        results = self.retriever.search([texts[i] for i in wanted], k=self.config["top_k"])
+        for i, hits in zip(wanted, results):
+            message = messages[i]
+            best = hits[0] if hits else None
+            confident = self.is_confident(hits, self.config)
+            answered = confident and self._should_take_over(message, best.score)
+            message.set(KNOWLEDGE_BASE, {
+                "answered": answered,
+                "answer_id": best.entry_id if best else None,
+                "score": round(best.score, 4) if best else None,
+                "answer": best.answer if best else None,
+                "answer_language": best.language if best else None,
+                "hits": [h.to_dict() for h in hits],
+            }, add_to_output=True)
+            if answered:
+                self._set_intent(message, best.score)
+        return messages
+
+    def _set_intent(self, message: Message, score: float) -> None:
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        new_intent = {"name": self.config["intent_name"], "confidence": float(score)}
+        scaled = [{**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - score)} for r in ranking]
+        message.set(INTENT, new_intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [new_intent, *scaled], add_to_output=True)

@@ -1,0 +1,1 @@
+"""NLU evaluation: held-out splits of labelled examples, trained pipelines, reports."""

@@ -1,0 +1,116 @@
+"""Labelled intent examples for evaluation: the bot's NLU files, the Bitext set, splits.
+
+Every split is deterministic (fixed seed) so that all systems compared in one benchmark,
+and every run of `bridge eval nlu`, see exactly the same training and test examples.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled utterance; `language` is an ISO 639-1 code ("" when unknown)."""
+
+    text: str
+    intent: str
+    language: str = ""
+
+
+def load_nlu_examples(path: str | Path) -> List[Example]:
+    """Intent examples of a Rasa NLU file or folder, with the intent's `metadata.language`."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    examples = []
+    for message in data.intent_examples:
+        metadata = message.get("metadata") or {}
+        language = (metadata.get("intent") or {}).get("language") or (metadata.get("example") or {}).get("language") or ""
+        examples.append(Example(message.get("text"), message.get("intent"), str(language)))
+    if not examples:
+        raise ValueError(f"No intent examples in '{path}'. Point to a Rasa NLU file or folder (e.g. training_data/nlu).")
+    return examples
+
+
+def load_bitext(path: str | Path) -> List[Example]:
+    """The Bitext customer-support requests (column `instruction`) and their intents (English)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [Example(row["instruction"].strip(), row["intent"].strip(), "en") for row in csv.DictReader(handle)]
+
+
+def _groups(examples: Iterable[Example], by_language: bool) -> Dict[Tuple[str, str], List[Example]]:
+    groups: Dict[Tuple[str, str], List[Example]] = {}
+    for example in examples:
+        groups.setdefault((example.intent, example.language if by_language else ""), []).append(example)
+    return groups
+
+
+def held_out_split(
+    examples: Sequence[Example],
+    test_per_group: Optional[int] = None,
+    test_fraction: Optional[float] = None,
+    seed: int = DEFAULT_SEED,
+    by_language: bool = True,
+) -> Tuple[List[Example], List[Example]]:
+    """(train, test): from every intent (x language) group, `test_per_group` examples or
+    `test_fraction` of them go to the test side, chosen with a fixed seed."""
+    if (test_per_group is None) == (test_fraction is None):
+        raise ValueError("held_out_split: give exactly one of test_per_group or test_fraction.")
+    rng = random.Random(seed)
+    train: List[Example] = []
+    test: List[Example] = []
+    groups = _groups(examples, by_language)
+    for key in sorted(groups):
+        group = groups[key][:]
+        rng.shuffle(group)
+        count = test_per_group if test_per_group is not None else int(round(len(group) * test_fraction))
+        count = min(count, len(group) - 1)
+        test.extend(group[:count])
+        train.extend(group[count:])
+    return train, test
+
+
+def per_intent_sample(examples: Sequence[Example], per_intent: int, seed: int = DEFAULT_SEED) -> List[Example]:
+    """At most `per_intent` examples of each intent (the few-shot training sets)."""
+    rng = random.Random(seed)
+    sample: List[Example] = []
+    groups = _groups(examples, by_language=False)
+    for key in sorted(groups):
+        group = groups[key][:]
+        rng.shuffle(group)
+        sample.extend(group[:per_intent])
+    return sample
+
+
+def subsample(examples: Sequence[Example], limit: Optional[int], seed: int = DEFAULT_SEED) -> List[Example]:
+    """A stratified subsample of about `limit` examples (all of them when limit is None)."""
+    if limit is None or limit >= len(examples):
+        return list(examples)
+    fraction = limit / len(examples)
+    rng = random.Random(seed)
+    sample: List[Example] = []
+    groups = _groups(examples, by_language=True)
+    for key in sorted(groups):
+        group = groups[key][:]
+        rng.shuffle(group)
+        sample.extend(group[: max(1, int(round(len(group) * fraction)))])
+    return sample
+
+
+def to_training_data(examples: Sequence[Example]) -> TrainingData:
+    """Rasa TrainingData of the examples (language kept as intent metadata)."""
+    messages = [
+        Message(data={"text": e.text, "intent": e.intent, **({"metadata": {"intent": {"language": e.language}}} if e.language else {})})
+        for e in examples
+    ]
+    return TrainingData(training_examples=messages)

@@ -1,0 +1,144 @@
+"""Trains a Rasa NLU pipeline on a list of examples through Rasa's Python API, and asks it.
+
+Every system compared (Bridge's config.yml, Rasa's default pipeline, a frozen-encoder
+baseline) goes through the same path: `rasa.model_training.train_nlu` on a YAML file of the
+training examples, then `Agent.parse_message` one message at a time, as the server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from bot.evaluation.datasets import Example, to_training_data
+from bot.evaluation.report import Prediction
+
+FALLBACK_INTENT = "nlu_fallback"
+
+# The pipeline `rasa init` (Rasa 3.6) writes for an English bot.
+RASA_DEFAULT_PIPELINE: List[Dict[str, Any]] = [
+    {"name": "WhitespaceTokenizer"},
+    {"name": "RegexFeaturizer"},
+    {"name": "LexicalSyntacticFeaturizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
+    {"name": "DIETClassifier", "epochs": 100, "constrain_similarities": True},
+    {"name": "EntitySynonymMapper"},
+    {"name": "ResponseSelector", "epochs": 100, "constrain_similarities": True},
+    {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
+]
+
+
+def project_pipeline(config_file: Path) -> List[Dict[str, Any]]:
+    """The NLU pipeline of a project's config.yml."""
+    from rasa.shared.utils.io import read_yaml_file
+
+    pipeline = read_yaml_file(str(config_file)).get("pipeline")
+    if not pipeline:
+        raise ValueError(f"'{config_file}' has no NLU pipeline; add a `pipeline:` list.")
+    return pipeline
+
+
+def with_options(pipeline: List[Dict[str, Any]], component: str, **options: Any) -> List[Dict[str, Any]]:
+    """A copy of `pipeline` with `options` set on every step whose name ends with `component`."""
+    return [{**step, **options} if step["name"].split(".")[-1] == component else dict(step) for step in pipeline]
+
+
+@dataclass
+class TrainedPipeline:
+    """A trained NLU model archive and how long training took."""
+
+    name: str
+    model_path: Path
+    train_seconds: float
+    _agent: Any = field(default=None, repr=False)
+    _loop: Any = field(default=None, repr=False)
+
+    def _load(self) -> None:
+        if self._agent is None:
+            from rasa.core.agent import Agent
+
+            self._loop = asyncio.new_event_loop()
+            self._agent = Agent.load(str(self.model_path))
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """Rasa's parse result for one message (what the server would compute)."""
+        self._load()
+        return self._loop.run_until_complete(self._agent.parse_message(text))
+
+    def predict(self, examples: Sequence[Example]) -> "PredictionRun":
+        """Parses every example one at a time; the classifier's own top intent is kept even
+        when FallbackClassifier replaced it (that is recorded as `handed_off`)."""
+        self._load()
+        self.parse("warm up")  # first call builds lazily loaded parts
+        predictions, seconds = [], []
+        for example in examples:
+            started = time.perf_counter()
+            parsed = self.parse(example.text)
+            seconds.append(time.perf_counter() - started)
+            ranking = [r for r in parsed.get("intent_ranking") or [] if r["name"] != FALLBACK_INTENT]
+            top = ranking[0] if ranking else {"name": None, "confidence": 0.0}
+            predictions.append(
+                Prediction(
+                    text=example.text, intent=example.intent, language=example.language,
+                    predicted=str(top["name"]), confidence=float(top["confidence"] or 0.0),
+                    handed_off=(parsed.get("intent") or {}).get("name") == FALLBACK_INTENT,
+                )
+            )
+        return PredictionRun(predictions, 1000 * float(np.mean(seconds)) if seconds else 0.0)
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.close()
+        self._agent = self._loop = None
+
+
+@dataclass
+class PredictionRun:
+    predictions: List[Prediction]
+    ms_per_message: float
+
+
+def train_pipeline(
+    name: str,
+    pipeline: List[Dict[str, Any]],
+    examples: Sequence[Example],
+    output_dir: Optional[Path] = None,
+    quiet: bool = True,
+) -> TrainedPipeline:
+    """Trains `pipeline` on `examples` with `rasa.model_training.train_nlu`.
+
+    Args:
+        name: model name (file name of the archive).
+        pipeline: the NLU pipeline, as in config.yml.
+        examples: labelled training examples.
+        output_dir: where the archive goes (a temporary folder when None).
+        quiet: silence Rasa's training chatter on stdout (our own progress logs remain).
+    """
+    from rasa.model_training import train_nlu
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.utils.io import write_yaml
+
+    output_dir = output_dir or Path(tempfile.mkdtemp(prefix="bridge-eval-"))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bridge-eval-data-", dir=output_dir))
+    config_file, data_file = work / "config.yml", work / "nlu.yml"
+    write_yaml({"recipe": "default.v1", "language": "en", "assistant_id": f"bridge-eval-{name}", "pipeline": pipeline}, config_file)
+    RasaYAMLWriter().dump(data_file, to_training_data(examples))
+    logging.getLogger(__name__).info(f"training '{name}' on {len(examples)} examples")
+    started = time.perf_counter()
+    sink = io.StringIO() if quiet else None
+    with contextlib.redirect_stdout(sink) if sink else contextlib.nullcontext():
+        model = train_nlu(str(config_file), str(data_file), str(output_dir), fixed_model_name=name)
+    if not model:
+        raise RuntimeError(f"Training '{name}' produced no model; see Rasa's log above.")
+    return TrainedPipeline(name, Path(model), time.perf_counter() - started)

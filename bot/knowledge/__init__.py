@@ -1,0 +1,1 @@
+"""Knowledge base of historical support answers: sources, FAISS index, SQL metadata, retrieval."""

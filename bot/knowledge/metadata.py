@@ -1,0 +1,161 @@
+"""SQL metadata of the knowledge base: which answer and question each vector id stands for.
+
+Two tables, SQLAlchemy Core, any database SQLAlchemy speaks (SQLite file by default,
+PostgreSQL in production):
+
+    kb_answers    answer_key (= vector id of its first question), entry_id, answer,
+                  language, tags (JSON), updated_at
+    kb_questions  vector_id (the FAISS id), answer_key, question
+
+Rows are only ever inserted under fresh ids and deleted after the index that stops using
+them is in place (see bot/knowledge/store.py), so a lookup by vector id is always consistent
+with whichever index file a reader has loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import sqlalchemy as sa
+
+from bot.knowledge.source import Entry
+
+METADATA = sa.MetaData()
+ANSWERS = sa.Table(
+    "kb_answers",
+    METADATA,
+    sa.Column("answer_key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("entry_id", sa.String(128), nullable=False, index=True),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+QUESTIONS = sa.Table(
+    "kb_questions",
+    METADATA,
+    sa.Column("vector_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("answer_key", sa.BigInteger, nullable=False, index=True),
+    sa.Column("question", sa.Text, nullable=False),
+)
+# SQLite caps bound parameters per statement; stay well below it.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """What a vector id resolves to."""
+
+    vector_id: int
+    entry_id: str
+    question: str
+    answer: str
+    language: str
+    tags: Tuple[str, ...]
+    updated_at: str
+
+
+def _chunks(values: Sequence[int]) -> Iterable[List[int]]:
+    for start in range(0, len(values), CHUNK):
+        yield [int(v) for v in values[start : start + CHUNK]]
+
+
+class MetadataStore:
+    """The knowledge base's SQL tables behind one engine.
+
+    Args:
+        url: SQLAlchemy database URL, e.g. sqlite:///var/knowledge_base/metadata.db or
+            postgresql://user@host/db.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Optional[sa.engine.Engine] = None
+
+    @property
+    def engine(self) -> sa.engine.Engine:
+        if self._engine is None:
+            self._engine = sa.create_engine(self.url, future=True)
+            METADATA.create_all(self._engine)
+        return self._engine
+
+    def insert(self, entries: Sequence[Entry], first_vector_id: int) -> List[int]:
+        """Inserts entries under consecutive vector ids (one per question), in one transaction.
+
+        Returns:
+            The vector ids, in the order of the entries' questions.
+        """
+        answers, questions, ids = [], [], []
+        next_id = first_vector_id
+        for entry in entries:
+            answer_key = next_id
+            answers.append({
+                "answer_key": answer_key, "entry_id": entry.id, "answer": entry.answer, "language": entry.language,
+                "tags": json.dumps(list(entry.tags), ensure_ascii=False), "updated_at": entry.updated_at.isoformat(),
+            })
+            for question in entry.questions:
+                questions.append({"vector_id": next_id, "answer_key": answer_key, "question": question})
+                ids.append(next_id)
+                next_id += 1
+        with self.engine.begin() as connection:
+            for start in range(0, len(answers), CHUNK):
+                connection.execute(ANSWERS.insert(), answers[start : start + CHUNK])
+            for start in range(0, len(questions), CHUNK):
+                connection.execute(QUESTIONS.insert(), questions[start : start + CHUNK])
+        return ids
+
+    def lookup(self, vector_ids: Sequence[int]) -> Dict[int, AnswerRecord]:
+        """The records of the given vector ids; ids without a row (removed) are absent."""
+        found: Dict[int, AnswerRecord] = {}
+        query = sa.select(QUESTIONS.c.vector_id, QUESTIONS.c.question, ANSWERS).join(
+            ANSWERS, ANSWERS.c.answer_key == QUESTIONS.c.answer_key
+        )
+        with self.engine.connect() as connection:
+            for chunk in _chunks(list(vector_ids)):
+                for row in connection.execute(query.where(QUESTIONS.c.vector_id.in_(chunk))):
+                    found[row.vector_id] = AnswerRecord(
+                        row.vector_id, row.entry_id, row.question, row.answer, row.language,
+                        tuple(json.loads(row.tags)), row.updated_at,
+                    )
+        return found
+
+    def vector_ids_of(self, entry_ids: Iterable[str]) -> Dict[str, List[int]]:
+        """Vector ids of each given entry id that has rows."""
+        wanted = sorted(set(entry_ids))
+        result: Dict[str, List[int]] = {}
+        query = sa.select(ANSWERS.c.entry_id, QUESTIONS.c.vector_id).join(
+            QUESTIONS, QUESTIONS.c.answer_key == ANSWERS.c.answer_key
+        )
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), CHUNK):
+                for row in connection.execute(query.where(ANSWERS.c.entry_id.in_(wanted[start : start + CHUNK]))):
+                    result.setdefault(row.entry_id, []).append(int(row.vector_id))
+        return result
+
+    def entry_count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(ANSWERS)).scalar_one())
+
+    def delete_vectors(self, vector_ids: Sequence[int] = (), below: Optional[int] = None, from_id: Optional[int] = None) -> None:
+        """Deletes question rows by id, below an id, or from an id on; then orphaned answers."""
+        with self.engine.begin() as connection:
+            for chunk in _chunks(list(vector_ids)):
+                connection.execute(QUESTIONS.delete().where(QUESTIONS.c.vector_id.in_(chunk)))
+            if below is not None:
+                connection.execute(QUESTIONS.delete().where(QUESTIONS.c.vector_id < below))
+            if from_id is not None:
+                connection.execute(QUESTIONS.delete().where(QUESTIONS.c.vector_id >= from_id))
+            used = sa.select(QUESTIONS.c.answer_key)
+            connection.execute(ANSWERS.delete().where(ANSWERS.c.answer_key.not_in(used)))
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def utc_now() -> str:
+    return datetime.utcnow().replace(microsecond=0).isoformat() + "Z"

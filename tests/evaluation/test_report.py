@@ -1,0 +1,50 @@
+"""Evaluation reports: the intent report has `rasa test nlu`'s shape; splits are fixed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from bot.evaluation.datasets import Example, held_out_split, load_nlu_examples, per_intent_sample
+from bot.evaluation.report import Prediction, write_report
+from tests.conftest import LANGUAGES, PROJECT_DIR
+
+PREDICTIONS = [
+    Prediction("hi", "greet", "en", "greet", 0.9),
+    Prediction("hola", "greet", "es", "greet", 0.8),
+    Prediction("bye", "goodbye", "en", "greet", 0.4),
+    Prediction("adiós", "goodbye", "es", "goodbye", 0.7),
+    Prediction("where is it", "order_status", "en", "order_status", 0.2, handed_off=True),
+]
+
+
+def test_report_files_and_shape_match_rasa_test_nlu(tmp_path):
+    summary = write_report(PREDICTIONS, tmp_path)
+    report = json.loads((tmp_path / "intent_report.json").read_text())
+    assert {"greet", "goodbye", "order_status", "accuracy", "macro avg", "weighted avg"} <= set(report)
+    assert set(report["greet"]) == {"precision", "recall", "f1-score", "support", "confused_with"}
+    assert report["goodbye"]["recall"] == 0.5 and report["accuracy"] == 0.8
+    assert report["greet"]["confused_with"] == {} and report["goodbye"]["confused_with"] == {"greet": 1}
+    errors = json.loads((tmp_path / "intent_errors.json").read_text())
+    assert errors == [{"text": "bye", "intent": "goodbye", "language": "en",
+                       "intent_prediction": {"name": "greet", "confidence": 0.4}}]
+    png = (tmp_path / "intent_confusion_matrix.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert summary["per_language"] == {"en": {"accuracy": 0.6667, "support": 3}, "es": {"accuracy": 1.0, "support": 2}}
+    assert summary["handed_off"] == 1 and summary["accuracy_of_answered"] == 0.75
+    assert json.loads((tmp_path / "summary.json").read_text())["macro_f1"] == summary["macro_f1"]
+
+
+def test_demo_split_holds_out_three_of_fifteen_per_intent_and_language():
+    examples = load_nlu_examples(PROJECT_DIR / "training_data" / "nlu")
+    train, test = held_out_split(examples, test_per_group=3, seed=42)
+    assert len(examples) == 3960 and len(test) == 22 * 12 * 3 and len(train) == 3960 - len(test)
+    assert {e.language for e in test} == set(LANGUAGES)
+    assert Counter(train) + Counter(test) == Counter(examples)  # a partition: nothing seen twice
+    assert held_out_split(examples, test_per_group=3, seed=42) == (train, test)  # fixed seed, same split
+
+
+def test_few_shot_sample_takes_at_most_n_per_intent():
+    examples = [Example(f"{intent} {i}", intent) for intent in "abc" for i in range(20 if intent != "c" else 4)]
+    sample = per_intent_sample(examples, 10)
+    assert [sum(e.intent == x for e in sample) for x in "abc"] == [10, 10, 4]

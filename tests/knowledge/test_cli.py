@@ -1,0 +1,45 @@
+"""`bridge kb build/add/remove/info/search` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli.main import main
+
+pytestmark = pytest.mark.slow
+
+
+def write(path, *records):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+def record(entry_id, question, answer):
+    return {"id": entry_id, "questions": [question], "answer": answer, "language": "en", "updated_at": "2024-01-01T00:00:00Z"}
+
+
+def test_build_add_remove_round_trip(tmp_path, encoder_dir, capsys):
+    store = ["kb", "--store", str(tmp_path / "kb"), "--encoder", str(encoder_dir)]
+    source = write(tmp_path / "a.jsonl", record("gift", "Do you sell gift cards?", "Yes."), record("wool", "How to wash wool?", "Cold."))
+    main([*store, "build", str(source)])
+    assert "2 answers, 2 questions, index flat" in capsys.readouterr().out
+    main([*store, "add", str(write(tmp_path / "b.jsonl", record("ship", "Do you ship to Canada?", "Yes, to Canada.")))])
+    assert "3 answers, 3 questions" in capsys.readouterr().out
+    main([*store, "search", "envoyez-vous au Canada ?", "-k", "1"])
+    assert "ship" in capsys.readouterr().out
+    main([*store, "remove", "wool"])
+    assert "2 answers" in capsys.readouterr().out
+    main([*store, "info"])
+    assert json.loads(capsys.readouterr().out)["entries"] == 2
+
+
+def test_user_errors_exit_with_one_clear_line(tmp_path, encoder_dir):
+    store = ["kb", "--store", str(tmp_path / "kb"), "--encoder", str(encoder_dir)]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    with pytest.raises(SystemExit, match="missing required field"):
+        main([*store, "build", str(bad)])
+    with pytest.raises(SystemExit, match="No knowledge base in .* Build it with `bridge kb build"):
+        main([*store, "remove", "x"])
