@@ -167,14 +167,25 @@ class TfidfBaseline:
         return results
 
 
-def build_store(entries, folder: Path, encoder_dir: str):
+# name -> (calibration data, answer weight): ours as configured, and the raw-vector baseline.
+def retriever_variants() -> Dict[str, tuple]:
+    from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
+
+    config = KnowledgeBaseRetriever.get_default_config()
+    return {
+        "bridge (e5 + FAISS, centred, answer blend)": (config["calibration"], config["answer_weight"]),
+        "e5 + FAISS, raw vectors, questions only": (None, 0.0),
+    }
+
+
+def build_store(entries, folder: Path, encoder_dir: str, calibration=None, answer_weight: float = 0.0):
     from bot.knowledge.retriever import AnswerRetriever
     from bot.knowledge.store import KnowledgeBaseStore
 
-    store = KnowledgeBaseStore(folder / "kb", db_url=f"sqlite:///{folder / 'kb.db'}")
+    store = KnowledgeBaseStore(folder / "kb", db_url=f"sqlite:///{folder / 'kb.db'}", calibration=calibration)
     started = time.perf_counter()
     store.build(entries, encoder_dir, show_progress=True)
-    return AnswerRetriever(store, encoder_dir).open(), time.perf_counter() - started
+    return AnswerRetriever(store, encoder_dir, answer_weight=answer_weight).open(), time.perf_counter() - started
 
 
 def bitext_quality(encoder_dir: str, holdout: float, seed: int) -> List[Dict]:
@@ -198,14 +209,15 @@ def bitext_quality(encoder_dir: str, holdout: float, seed: int) -> List[Dict]:
     queries = [row["instruction"] for row in test]
     wanted = [row["intent"] for row in test]
     rows_out = []
-    with tempfile.TemporaryDirectory(dir="build") as folder:
-        retriever, build_s = build_store(entries, Path(folder), encoder_dir)
-        started = time.perf_counter()
-        hits = retriever.search(queries, k=10)
-        per_query_ms = (time.perf_counter() - started) / len(queries) * 1000
-        ranked = [[intent_of[h.entry_id] == w for h in row] for row, w in zip(hits, wanted)]
-        rows_out.append({"method": "bridge (e5 + FAISS)", **rank_metrics(ranked), "ms_per_query": round(per_query_ms, 2)})
-        retriever.store.metadata.dispose()
+    for method, (calibration, answer_weight) in retriever_variants().items():
+        with tempfile.TemporaryDirectory(dir="build") as folder:
+            retriever, build_s = build_store(entries, Path(folder), encoder_dir, calibration, answer_weight)
+            started = time.perf_counter()
+            hits = retriever.search(queries, k=10, languages=["en"] * len(queries))
+            per_query_ms = (time.perf_counter() - started) / len(queries) * 1000
+            ranked = [[intent_of[h.entry_id] == w for h in row] for row, w in zip(hits, wanted)]
+            rows_out.append({"method": method, **rank_metrics(ranked), "ms_per_query": round(per_query_ms, 2)})
+            retriever.store.metadata.dispose()
     baseline = TfidfBaseline([e.questions[0] for e in entries], [e.id for e in entries])
     started = time.perf_counter()
     found = baseline.search(queries)
@@ -218,7 +230,11 @@ def bitext_quality(encoder_dir: str, holdout: float, seed: int) -> List[Dict]:
 
 
 def crosslingual_quality(encoder_dir: str, decision: Dict) -> Dict:
-    """Demo knowledge base queried with the 12-language paraphrases."""
+    """Demo knowledge base queried with the 12-language paraphrases, per retriever variant.
+
+    The query's language is identified from its text by the retriever, as for a turn whose
+    language the conversation does not know yet.
+    """
     import yaml
 
     from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
@@ -227,34 +243,48 @@ def crosslingual_quality(encoder_dir: str, decision: Dict) -> Dict:
 
     data = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))
     entries = load_entries(DEMO_SOURCE)
-    baseline = TfidfBaseline([q for e in entries for q in e.questions], [e.id for e in entries for _ in e.questions])
-    rows, scores_correct = [], []
-    with tempfile.TemporaryDirectory(dir="build") as folder:
-        retriever, _ = build_store(entries, Path(folder), encoder_dir)
-        for language in DEMO_LANGUAGES:
-            expected = [entry_id for entry_id, texts in data["paraphrases"].items() if language in texts]
-            texts = [data["paraphrases"][entry_id][language] for entry_id in expected]
-            hits = retriever.search(texts, k=10)
-            ranked = [[h.entry_id == e for h in row] for row, e in zip(hits, expected)]
-            answered = [KnowledgeBaseRetriever.is_confident(row, decision) and row[0].entry_id == e for row, e in zip(hits, expected)]
-            wrong = [KnowledgeBaseRetriever.is_confident(row, decision) and row[0].entry_id != e for row, e in zip(hits, expected)]
-            scores_correct += [row[0].score for row, e in zip(hits, expected) if row[0].entry_id == e]
-            tfidf = [[found == e for found in row] for row, e in zip(baseline.search(texts), expected)]
-            rows.append({
-                "language": language, "queries": len(texts), **rank_metrics(ranked),
-                "answered_correctly": round(float(np.mean(answered)), 4),
-                "answered_wrongly": round(float(np.mean(wrong)), 4),
-                "tfidf_recall_at_1": rank_metrics(tfidf)["recall_at_1"],
-            })
-        unanswerable = data["unanswerable"]
-        declined = [not KnowledgeBaseRetriever.is_confident(row, decision) for row in retriever.search([u["text"] for u in unanswerable], k=3)]
-        retriever.store.metadata.dispose()
-    english = next(r for r in rows if r["language"] == "en")
-    others = [r for r in rows if r["language"] != "en"]
-    gap = round((english["recall_at_1"] - float(np.mean([r["recall_at_1"] for r in others]))) * 100, 1)
+    tfidf = TfidfBaseline([q for e in entries for q in e.questions], [e.id for e in entries for _ in e.questions])
+    queries = {
+        language: [(entry_id, texts[language]) for entry_id, texts in data["paraphrases"].items() if language in texts]
+        for language in DEMO_LANGUAGES
+    }
+    rows = {language: {"language": language, "queries": len(pairs)} for language, pairs in queries.items()}
+    for language, pairs in queries.items():
+        found = tfidf.search([text for _, text in pairs])
+        rows[language]["tfidf_recall_at_1"] = rank_metrics([[f == e for f in row] for row, (e, _) in zip(found, pairs)])["recall_at_1"]
+    summary = {}
+    for method, (calibration, answer_weight) in retriever_variants().items():
+        ours = calibration is not None
+        with tempfile.TemporaryDirectory(dir="build") as folder:
+            retriever, _ = build_store(entries, Path(folder), encoder_dir, calibration, answer_weight)
+            for language, pairs in queries.items():
+                hits = retriever.search([text for _, text in pairs], k=10)
+                metrics = rank_metrics([[h.entry_id == e for h in row] for row, (e, _) in zip(hits, pairs)])
+                if not ours:
+                    rows[language]["raw_recall_at_1"] = metrics["recall_at_1"]
+                    continue
+                confident = [KnowledgeBaseRetriever.is_confident(row, decision) for row in hits]
+                rows[language].update(
+                    metrics,
+                    answered_correctly=round(float(np.mean([c and row[0].entry_id == e for c, row, (e, _) in zip(confident, hits, pairs)])), 4),
+                    answered_wrongly=round(float(np.mean([c and row[0].entry_id != e for c, row, (e, _) in zip(confident, hits, pairs)])), 4),
+                )
+            if ours:
+                unanswerable = data["unanswerable"]
+                found = retriever.search([u["text"] for u in unanswerable], k=3)
+                summary["unanswerable_declined"] = round(float(np.mean([not KnowledgeBaseRetriever.is_confident(r, decision) for r in found])), 4)
+                summary["unanswerable"] = len(unanswerable)
+            retriever.store.metadata.dispose()
+    table = list(rows.values())
+
+    def gap(key: str) -> float:
+        english = rows["en"][key]
+        return round((english - float(np.mean([r[key] for r in table if r["language"] != "en"]))) * 100, 1)
+
     return {
-        "rows": rows, "threshold": decision["threshold"], "ambiguity_margin": decision["ambiguity_margin"], "gap_points": gap,
-        "unanswerable_declined": round(float(np.mean(declined)), 4), "unanswerable": len(unanswerable),
+        "rows": table, "threshold": decision["threshold"], "ambiguity_margin": decision["ambiguity_margin"],
+        "gap_points": gap("recall_at_1"), "raw_gap_points": gap("raw_recall_at_1"), "tfidf_gap_points": gap("tfidf_recall_at_1"),
+        **summary,
     }
 
 
@@ -281,10 +311,12 @@ def main(argv: List[str]) -> None:
         headers = ["method", "recall_at_1", "recall_at_5", "mrr", "ms_per_query", "indexed", "queries"]
         print(format_table(headers, [[r[h] for h in headers] for r in bitext]))
         crosslingual = crosslingual_quality(args.encoder, decision)
-        headers = ["language", "queries", "recall_at_1", "recall_at_5", "mrr", "answered_correctly", "answered_wrongly", "tfidf_recall_at_1"]
+        headers = ["language", "queries", "recall_at_1", "recall_at_5", "mrr", "answered_correctly", "answered_wrongly",
+                   "raw_recall_at_1", "tfidf_recall_at_1"]
         print(format_table(headers, [[r[h] for h in headers] for r in crosslingual["rows"]]))
         print(
-            f"cross-lingual gap (en minus mean of the other 11), recall@1: {crosslingual['gap_points']} points; "
+            f"cross-lingual gap (en minus mean of the other 11), recall@1: ours {crosslingual['gap_points']} points, "
+            f"raw vectors {crosslingual['raw_gap_points']}, TF-IDF {crosslingual['tfidf_gap_points']}; "
             f"at threshold {threshold} and margin {decision['ambiguity_margin']}: {crosslingual['unanswerable_declined']:.0%} of "
             f"{crosslingual['unanswerable']} unanswerable questions declined"
         )

@@ -43,7 +43,7 @@ def _store(args: argparse.Namespace):
     from bot.knowledge.store import KnowledgeBaseStore
 
     params = IndexParams(index_type=getattr(args, "index_type", None) or "auto")
-    return KnowledgeBaseStore(args.store, db_url=args.db_url, params=params)
+    return KnowledgeBaseStore(args.store, db_url=args.db_url, params=params, calibration=args.calibration)
 
 
 def _summary(manifest: Dict[str, Any]) -> str:
@@ -77,27 +77,32 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 def cmd_info(args: argparse.Namespace) -> None:
     manifest = _store(args).require_manifest()
-    print(json.dumps({k: v for k, v in manifest.items() if k != "garbage"}, indent=2, ensure_ascii=False))
+    shown = {k: v for k, v in manifest.items() if k not in ("garbage", "language_centroids")}
+    shown["centred_languages"] = sorted(manifest.get("language_centroids") or {})
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 def cmd_search(args: argparse.Namespace) -> None:
     from bot.knowledge.retriever import AnswerRetriever
 
-    retriever = AnswerRetriever(_store(args), args.encoder, args.threads).open()
+    retriever = AnswerRetriever(_store(args), args.encoder, args.threads, args.answer_weight).open()
     for hit in retriever.search([args.text], k=args.k)[0]:
-        print(f"{hit.score:.3f}  {hit.entry_id}  [{hit.language}]  Q: {hit.question}\n       A: {hit.answer}")
+        print(f"{hit.score:.3f} (question {hit.question_score:.3f})  {hit.entry_id}  [{hit.language}]  "
+              f"Q: {hit.question}\n       A: {hit.answer}")
 
 
 def _run(handler):
     """Runs a handler, turning the errors a user can cause into one clear line and exit 1."""
     def run(args: argparse.Namespace) -> None:
+        from bot.knowledge.language_centroids import CalibrationError
         from bot.knowledge.source import SourceError
-        from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError
+        from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError, StoreFormatError
         from bot.models.encoder import EncoderNotFoundError
 
         try:
             handler(args)
-        except (SourceError, EncoderMismatchError, KnowledgeBaseNotBuiltError, EncoderNotFoundError) as error:
+        except (SourceError, EncoderMismatchError, KnowledgeBaseNotBuiltError, StoreFormatError, EncoderNotFoundError,
+                CalibrationError) as error:
             sys.exit(f"bridge kb: {error}")
         except KeyError as error:
             sys.exit(f"bridge kb: {error.args[0]}")
@@ -112,6 +117,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kb.add_argument("--db-url", default=settings["db_url"], help="metadata database URL (default: $BRIDGE_KB_DB_URL or SQLite in the store)")
     kb.add_argument("--encoder", default=settings["model_path"], help="encoder folder")
     kb.add_argument("--threads", type=int, default=settings["threads"], help="torch CPU threads")
+    kb.add_argument("--calibration", default=settings["calibration"],
+                    help="NLU data giving the per-language centroids when building (default from config.yml)")
+    kb.add_argument("--answer-weight", type=float, default=settings["answer_weight"],
+                    help="share of the answer text's similarity in a score (search)")
     commands = kb.add_subparsers(dest="kb_command", required=True)
     build = commands.add_parser("build", help="re-embed and index every entry of the sources")
     build.add_argument("sources", nargs="*", help=f"source files or folders (default: {settings['source']})")

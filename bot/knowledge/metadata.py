@@ -4,7 +4,8 @@ Two tables, SQLAlchemy Core, any database SQLAlchemy speaks (SQLite file by defa
 PostgreSQL in production):
 
     kb_answers    answer_key (= vector id of its first question), entry_id, answer,
-                  language, tags (JSON), updated_at
+                  language, tags (JSON), updated_at, vector (the answer's embedding,
+                  float32 bytes, used to rerank the questions' hits)
     kb_questions  vector_id (the FAISS id), answer_key, question
 
 Rows are only ever inserted under fresh ids and deleted after the index that stops using
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
 import sqlalchemy as sa
 
 from bot.knowledge.source import Entry
@@ -33,6 +35,7 @@ ANSWERS = sa.Table(
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("tags", sa.Text, nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=True),
 )
 QUESTIONS = sa.Table(
     "kb_questions",
@@ -56,6 +59,7 @@ class AnswerRecord:
     language: str
     tags: Tuple[str, ...]
     updated_at: str
+    answer_vector: Optional[np.ndarray] = None
 
 
 def _chunks(values: Sequence[int]) -> Iterable[List[int]]:
@@ -82,7 +86,14 @@ class MetadataStore:
             METADATA.create_all(self._engine)
         return self._engine
 
-    def insert(self, entries: Sequence[Entry], first_vector_id: int) -> List[int]:
+    def recreate(self) -> None:
+        """Drops and recreates the tables (a rebuild from an older store format)."""
+        METADATA.drop_all(self.engine)
+        METADATA.create_all(self.engine)
+
+    def insert(
+        self, entries: Sequence[Entry], first_vector_id: int, answer_vectors: Optional[np.ndarray] = None
+    ) -> List[int]:
         """Inserts entries under consecutive vector ids (one per question), in one transaction.
 
         Returns:
@@ -90,11 +101,13 @@ class MetadataStore:
         """
         answers, questions, ids = [], [], []
         next_id = first_vector_id
-        for entry in entries:
+        for position, entry in enumerate(entries):
             answer_key = next_id
+            vector = None if answer_vectors is None else np.asarray(answer_vectors[position], dtype=np.float32).tobytes()
             answers.append({
                 "answer_key": answer_key, "entry_id": entry.id, "answer": entry.answer, "language": entry.language,
                 "tags": json.dumps(list(entry.tags), ensure_ascii=False), "updated_at": entry.updated_at.isoformat(),
+                "vector": vector,
             })
             for question in entry.questions:
                 questions.append({"vector_id": next_id, "answer_key": answer_key, "question": question})
@@ -119,6 +132,7 @@ class MetadataStore:
                     found[row.vector_id] = AnswerRecord(
                         row.vector_id, row.entry_id, row.question, row.answer, row.language,
                         tuple(json.loads(row.tags)), row.updated_at,
+                        None if row.vector is None else np.frombuffer(row.vector, dtype=np.float32),
                     )
         return found
 

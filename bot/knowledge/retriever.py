@@ -1,8 +1,15 @@
 """Finds the historical answers closest to a customer's question, in any language.
 
-The question is embedded on the encoder's query side and searched among the stored
-historical questions (one vector each); hits are resolved through the SQL metadata and
-merged per answer, keeping the best-matching question's score (cosine similarity).
+The question is embedded on the encoder's query side, centred on its language (see
+language_centroids.py) and searched among the stored historical questions (one vector
+each); hits are resolved through the SQL metadata and merged per answer, keeping the
+best-matching question. An answer's score blends that question's similarity with the
+similarity of the answer text itself:
+
+    score = (1 - answer_weight) * cos(message, question) + answer_weight * cos(message, answer)
+
+The answer term helps most when the closest stored question was asked in another language
+or worded differently (bench/kb.py measures both parts).
 The retriever follows the store: when `bridge kb add` or `bridge kb remove` commits a new
 manifest, the next search reloads the index, so a running bot needs no restart.
 """
@@ -16,9 +23,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bot.knowledge.language_centroids import LanguageCentroids
 from bot.knowledge.store import KnowledgeBaseStore
 
 logger = logging.getLogger(__name__)
+
+# Question hits fetched per query before the answer term reorders them.
+RERANK_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -26,17 +37,19 @@ class Hit:
     """One historical answer matching a query."""
 
     entry_id: str
-    score: float
+    score: float  # the blended score the decision rules use
     answer: str
     language: str
     question: str
     tags: Tuple[str, ...]
     updated_at: str
+    question_score: float  # cosine similarity to the best-matching historical question
 
     def to_dict(self) -> Dict[str, Any]:
         return {
-            "id": self.entry_id, "score": round(self.score, 4), "answer": self.answer, "language": self.language,
-            "question": self.question, "tags": list(self.tags), "updated_at": self.updated_at,
+            "id": self.entry_id, "score": round(self.score, 4), "question_score": round(self.question_score, 4),
+            "answer": self.answer, "language": self.language, "question": self.question, "tags": list(self.tags),
+            "updated_at": self.updated_at,
         }
 
 
@@ -47,6 +60,7 @@ class AnswerRetriever:
         store: the store to search.
         encoder_dir: the encoder folder; must be the one the store was built with.
         threads: torch threads of the encoder.
+        answer_weight: share of the answer text's similarity in a hit's score (0 = questions only).
 
     Example:
         >>> retriever = AnswerRetriever(KnowledgeBaseStore("var/knowledge_base"), "build/encoders/multilingual-e5-small")
@@ -54,11 +68,18 @@ class AnswerRetriever:
         'gift-001'
     """
 
-    def __init__(self, store: KnowledgeBaseStore, encoder_dir: str | os.PathLike, threads: int = 2) -> None:
+    def __init__(
+        self, store: KnowledgeBaseStore, encoder_dir: str | os.PathLike, threads: int = 2, answer_weight: float = 0.35
+    ) -> None:
+        if not 0.0 <= answer_weight <= 1.0:
+            raise ValueError(f"answer_weight must be between 0 and 1, got {answer_weight!r}.")
         self.store = store
         self.encoder_dir = str(encoder_dir)
         self.threads = threads
+        self.answer_weight = answer_weight
         self._index = None
+        self._centroids: Optional[LanguageCentroids] = None
+        self._identifier = None
         self._manifest: Optional[Dict[str, Any]] = None
         self._manifest_stamp: Optional[Tuple[int, int]] = None
 
@@ -75,6 +96,8 @@ class AnswerRetriever:
         manifest = self.store.require_manifest()
         self.store.check_encoder(self.encoder_dir, manifest)
         self._index = self.store.open_index(manifest)
+        saved = manifest.get("language_centroids")
+        self._centroids = LanguageCentroids.from_dict(saved) if saved else None
         self._manifest, self._manifest_stamp = manifest, stamp
         logger.info(
             f"knowledge base: loaded {manifest['entries']} answers ({manifest['vectors']} questions, "
@@ -92,38 +115,55 @@ class AnswerRetriever:
         self.refresh()
         return self._manifest
 
-    def search(self, texts: Sequence[str], k: int = 5) -> List[List[Hit]]:
-        """The `k` best answers for each text, best first (one hit per answer)."""
+    def search(self, texts: Sequence[str], k: int = 5, languages: Optional[Sequence[Optional[str]]] = None) -> List[List[Hit]]:
+        """The `k` best answers for each text, best first (one hit per answer).
+
+        `languages` are the texts' languages as the conversation knows them; where one is
+        missing (None) it is identified from the text.
+        """
         from bot.models.encoder import load_encoder
 
         self.refresh()
         if not texts:
             return []
         vectors = load_encoder(self.encoder_dir, self.threads).embed_queries(list(texts))
+        if self._centroids is not None:
+            known = list(languages) if languages is not None else [None] * len(texts)
+            vectors = self._centroids.center(vectors, [code or self._identify(text) for code, text in zip(known, texts)])
         return self.search_vectors(vectors, k)
 
+    def _identify(self, text: str) -> Optional[str]:
+        from bot.language.identifier import LanguageIdentifier
+
+        if self._identifier is None:
+            self._identifier = LanguageIdentifier(self._centroids.languages)
+        return self._identifier.identify(text).language
+
     def search_vectors(self, vectors: np.ndarray, k: int = 5) -> List[List[Hit]]:
-        """Like `search`, for query vectors already embedded."""
+        """Like `search`, for query vectors already embedded (and centred)."""
         self.refresh()
-        # Several questions may point at one answer, and removed vectors may linger as
-        # tombstones: fetch enough candidates to still return k distinct live answers.
-        fetch = min(self._index.ntotal, k * 4 + self._manifest.get("tombstones", 0))
+        # Several questions may point at one answer, removed vectors may linger as
+        # tombstones, and the answer term reorders the candidates: fetch enough of them.
+        fetch = min(self._index.ntotal, max(4 * k, RERANK_CANDIDATES) + self._manifest.get("tombstones", 0))
         if fetch == 0:
             return [[] for _ in range(len(vectors))]
         scores, ids = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), fetch)
         records = self.store.metadata.lookup(sorted({int(i) for i in ids.ravel() if i >= 0}))
         results: List[List[Hit]] = []
-        for row_scores, row_ids in zip(scores, ids):
+        for vector, row_scores, row_ids in zip(vectors, scores, ids):
             best: Dict[str, Hit] = {}
             for score, vector_id in zip(row_scores, row_ids):
                 record = records.get(int(vector_id))
                 if record is None or record.entry_id in best:
                     continue
                 best[record.entry_id] = Hit(
-                    record.entry_id, float(score), record.answer, record.language, record.question,
-                    record.tags, record.updated_at,
+                    record.entry_id, self._blend(float(score), vector, record.answer_vector), record.answer,
+                    record.language, record.question, record.tags, record.updated_at, float(score),
                 )
-                if len(best) == k:
-                    break
-            results.append(sorted(best.values(), key=lambda h: -h.score))
+            results.append(sorted(best.values(), key=lambda h: -h.score)[:k])
         return results
+
+    def _blend(self, question_score: float, query: np.ndarray, answer_vector: Optional[np.ndarray]) -> float:
+        if answer_vector is None or self.answer_weight == 0.0:
+            return question_score
+        return (1.0 - self.answer_weight) * question_score + self.answer_weight * float(query @ answer_vector)

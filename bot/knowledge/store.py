@@ -2,7 +2,8 @@
 
 Layout of a store folder (default var/knowledge_base):
 
-    manifest.json            the commit point: current index file, encoder, sizes
+    manifest.json            the commit point: current index file, encoder, sizes, the
+                             language centroids the vectors were centred with
     index-<token>.faiss      the FAISS index the manifest names
     metadata.db              SQLite metadata (unless a database URL is configured)
 
@@ -41,6 +42,7 @@ from bot.knowledge.faiss_index import (
     write_index_atomically,
     write_text_atomically,
 )
+from bot.knowledge.language_centroids import DEFAULT_CALIBRATION, LanguageCentroids, centroids_for
 from bot.knowledge.metadata import MetadataStore, utc_now
 from bot.knowledge.source import Entry, source_fingerprint
 
@@ -49,7 +51,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_STORE_DIR = Path("var") / "knowledge_base"
 DB_URL_ENV = "BRIDGE_KB_DB_URL"
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+# 2: vectors centred per language, answers embedded for reranking (1 had neither).
+FORMAT_VERSION = 2
 # e5 was trained with "query: " on both sides of symmetric pairs (question vs question);
 # bench/kb.py measured this side against "passage: " on the bitext split.
 QUESTION_SIDES = ("query", "passage")
@@ -61,6 +64,10 @@ class KnowledgeBaseNotBuiltError(FileNotFoundError):
 
 class EncoderMismatchError(ValueError):
     """The index was built with another encoder than the one configured now."""
+
+
+class StoreFormatError(ValueError):
+    """The store was written by an older Bridge in a format this one cannot search."""
 
 
 def default_db_url(directory: Path) -> str:
@@ -76,6 +83,8 @@ class KnowledgeBaseStore:
         db_url: SQLAlchemy URL of the metadata; default `default_db_url(directory)`.
         params: index construction/search parameters used by `build`.
         question_side: embed stored questions with the encoder's "query" or "passage" prompt.
+        calibration: Rasa NLU file or folder whose per-language examples give the language
+            centroids (see language_centroids.py); None stores uncentred vectors.
 
     Example:
         >>> store = KnowledgeBaseStore("var/knowledge_base")
@@ -88,6 +97,7 @@ class KnowledgeBaseStore:
         db_url: Optional[str] = None,
         params: Optional[IndexParams] = None,
         question_side: str = "query",
+        calibration: Optional[str | os.PathLike] = DEFAULT_CALIBRATION,
     ) -> None:
         if question_side not in QUESTION_SIDES:
             raise ValueError(f"question_side must be one of {QUESTION_SIDES}, got {question_side!r}.")
@@ -95,6 +105,7 @@ class KnowledgeBaseStore:
         self.metadata = MetadataStore(db_url or default_db_url(self.directory))
         self.params = params or IndexParams()
         self.question_side = question_side
+        self.calibration = calibration
 
     # ----- reading -------------------------------------------------------------------
     @property
@@ -114,6 +125,11 @@ class KnowledgeBaseStore:
             raise KnowledgeBaseNotBuiltError(
                 f"No knowledge base in '{self.directory}'. Build it with `bridge kb build "
                 f"[SOURCE]` (default source: knowledge_base/demo)."
+            )
+        if manifest.get("format") != FORMAT_VERSION:
+            raise StoreFormatError(
+                f"The knowledge base in '{self.directory}' has format {manifest.get('format')}; this Bridge "
+                f"reads format {FORMAT_VERSION}. Rebuild it with `bridge kb build` (re-embeds every answer)."
             )
         return manifest
 
@@ -163,17 +179,38 @@ class KnowledgeBaseStore:
         for path in self.directory.glob(".index-*.tmp"):
             path.unlink(missing_ok=True)
 
-    def _embed(self, encoder, texts: Sequence[str], show_progress: bool) -> np.ndarray:
+    def _centroids(
+        self, encoder_dir: str | os.PathLike, threads: int, manifest: Optional[Dict[str, Any]]
+    ) -> Optional[LanguageCentroids]:
+        """The committed store's centroids, or new ones from the calibration data (build)."""
+        if manifest is not None:
+            saved = manifest.get("language_centroids")
+            return LanguageCentroids.from_dict(saved) if saved else None
+        if self.calibration is None:
+            return None
+        return centroids_for(encoder_dir, self.calibration, threads)
+
+    def _embed(self, encoder, entries: Sequence[Entry], centroids: Optional[LanguageCentroids], show_progress: bool):
+        """(question vectors, answer vectors) of `entries`, centred on their languages."""
         from tqdm import tqdm
 
+        from bot.language.identifier import LanguageIdentifier
+
+        questions = [q for e in entries for q in e.questions]
         embed = encoder.embed_queries if self.question_side == "query" else encoder.embed_passages
         chunks = []
         step = 256
-        with tqdm(total=len(texts), desc="embedding questions", unit="q", disable=not show_progress) as bar:
-            for start in range(0, len(texts), step):
-                chunks.append(embed(texts[start : start + step]))
-                bar.update(len(texts[start : start + step]))
-        return np.vstack(chunks) if chunks else np.zeros((0, encoder.dimension), dtype=np.float32)
+        with tqdm(total=len(questions), desc="embedding questions", unit="q", disable=not show_progress) as bar:
+            for start in range(0, len(questions), step):
+                chunks.append(embed(questions[start : start + step]))
+                bar.update(len(questions[start : start + step]))
+        vectors = np.vstack(chunks) if chunks else np.zeros((0, encoder.dimension), dtype=np.float32)
+        answers = encoder.embed_passages([e.answer for e in entries])
+        if centroids is None:
+            return vectors, answers
+        identifier = LanguageIdentifier(centroids.languages)
+        question_languages = [identifier.identify(q).language or e.language for e in entries for q in e.questions]
+        return centroids.center(vectors, question_languages), centroids.center(answers, [e.language for e in entries])
 
     def _commit(self, manifest: Dict[str, Any], index=None) -> Dict[str, Any]:
         if index is not None:
@@ -206,9 +243,13 @@ class KnowledgeBaseStore:
         encoder = load_encoder(str(encoder_dir), threads)
         started = time.perf_counter()
         with self._write_lock() as previous:
+            if previous is not None and previous.get("format") != FORMAT_VERSION:
+                self.metadata.recreate()  # an older format's tables; everything is re-embedded anyway
+                previous = None
             first = (previous or {}).get("next_id", 0)
-            vectors = self._embed(encoder, [q for e in entries for q in e.questions], show_progress)
-            ids = np.array(self.metadata.insert(entries, first), dtype=np.int64)
+            centroids = self._centroids(encoder_dir, threads, None)
+            vectors, answer_vectors = self._embed(encoder, entries, centroids, show_progress)
+            ids = np.array(self.metadata.insert(entries, first, answer_vectors), dtype=np.int64)
             kind = self.params.resolved_type(len(ids))
             with tqdm(total=len(ids), desc=f"indexing ({kind})", unit="vec", disable=not show_progress) as bar:
                 index = build_index(vectors, ids, self.params, kind, progress=bar)
@@ -218,6 +259,7 @@ class KnowledgeBaseStore:
                 "encoder_dir": str(encoder_dir),
                 "dimension": int(vectors.shape[1]),
                 "question_side": self.question_side,
+                "language_centroids": centroids.to_dict() if centroids else None,
                 "index_type": kind,
                 "params": self.params.to_dict(),
                 "entries": len(entries),
@@ -248,6 +290,7 @@ class KnowledgeBaseStore:
         if not self.manifest():
             return self.build(entries, encoder_dir, threads, show_progress)
         with self._write_lock() as manifest:
+            self.require_manifest()  # refuses an older format
             self.check_encoder(encoder_dir, manifest)
             encoder = load_encoder(str(encoder_dir), threads)
             if manifest["question_side"] != self.question_side:
@@ -255,9 +298,9 @@ class KnowledgeBaseStore:
             index = self.open_index(manifest)
             existing = self.metadata.vector_ids_of(e.id for e in entries)
             replaced = [v for ids in existing.values() for v in ids]
-            vectors = self._embed(encoder, [q for e in entries for q in e.questions], show_progress)
+            vectors, answer_vectors = self._embed(encoder, entries, self._centroids(encoder_dir, threads, manifest), show_progress)
             first = manifest["next_id"]
-            ids = np.array(self.metadata.insert(entries, first), dtype=np.int64)
+            ids = np.array(self.metadata.insert(entries, first, answer_vectors), dtype=np.int64)
             add_vectors(index, vectors, ids)
             self._drop(index, manifest, replaced)
             manifest.update(
@@ -280,8 +323,7 @@ class KnowledgeBaseStore:
     def remove(self, entry_ids: Sequence[str]) -> Dict[str, Any]:
         """Removes entries by id; unknown ids are an error naming them."""
         with self._write_lock() as manifest:
-            if manifest is None:
-                self.require_manifest()
+            self.require_manifest()  # refuses a missing store or an older format
             found = self.metadata.vector_ids_of(entry_ids)
             unknown = sorted(set(entry_ids) - set(found))
             if unknown:

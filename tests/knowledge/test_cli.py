@@ -32,7 +32,8 @@ def test_build_add_remove_round_trip(tmp_path, encoder_dir, capsys):
     main([*store, "remove", "wool"])
     assert "2 answers" in capsys.readouterr().out
     main([*store, "info"])
-    assert json.loads(capsys.readouterr().out)["entries"] == 2
+    info = json.loads(capsys.readouterr().out)
+    assert info["entries"] == 2 and len(info["centred_languages"]) == 12
 
 
 def test_user_errors_exit_with_one_clear_line(tmp_path, encoder_dir):
@@ -43,3 +44,6 @@ def test_user_errors_exit_with_one_clear_line(tmp_path, encoder_dir):
         main([*store, "build", str(bad)])
     with pytest.raises(SystemExit, match="No knowledge base in .* Build it with `bridge kb build"):
         main([*store, "remove", "x"])
+    good = write(tmp_path / "good.jsonl", record("gift", "Do you sell gift cards?", "Yes."))
+    with pytest.raises(SystemExit, match="bridge kb: Calibration data '.*no-nlu' not found"):
+        main([*store, "--calibration", str(tmp_path / "no-nlu"), "build", str(good)])

@@ -18,8 +18,8 @@ from bot.knowledge.store import KnowledgeBaseStore
 from tests.knowledge.conftest import entry
 
 SOURCE = [
-    {"id": "gift", "questions": ["Do you sell gift cards?"], "answer": "Yes, from EUR 10 to EUR 500.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
-    {"id": "wool", "questions": ["How do I wash a wool jumper?"], "answer": "Cold water, dry flat.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
+    {"id": "gift", "questions": ["Do you sell gift cards?"], "answer": "Yes, we sell gift cards from EUR 10 to EUR 500.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
+    {"id": "wool", "questions": ["How do I wash a wool jumper?"], "answer": "Wash wool jumpers by hand in cold water and dry them flat.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
 ]
 
 
@@ -68,6 +68,20 @@ def test_first_load_builds_the_store_from_the_source(tmp_path, encoder_dir):
 
 
 @pytest.mark.slow
+def test_a_store_of_an_older_format_is_rebuilt_from_the_source_on_load(tmp_path, encoder_dir):
+    from tests.knowledge.test_store import make_format_1
+
+    cfg = config(tmp_path, encoder_dir)
+    create(cfg, tmp_path)
+    make_format_1(KnowledgeBaseStore(cfg["store_dir"]))
+    component = create(cfg, tmp_path)
+    assert KnowledgeBaseStore(cfg["store_dir"]).manifest()["format"] == 2
+    turn = message("¿Vendéis tarjetas de regalo?", "payment_methods", 0.31)
+    component.process([turn])
+    assert turn.get(KNOWLEDGE_BASE)["answer_id"] == "gift"
+
+
+@pytest.mark.slow
 def test_without_a_source_a_missing_store_is_an_error_naming_the_command(tmp_path, encoder_dir):
     with pytest.raises(FileNotFoundError, match="bridge kb build"):
         create(config(tmp_path, encoder_dir, source=None), tmp_path)
@@ -85,7 +99,9 @@ def test_takes_over_only_weak_or_out_of_scope_turns_with_a_close_answer(tmp_path
     for taken, expected in ((weak, "gift"), (out_of_scope, "wool")):
         found = taken.get(KNOWLEDGE_BASE)
         assert found["answered"] and found["answer_id"] == expected and found["answer_language"] == "en"
-        assert taken.get(INTENT) == {"name": "knowledge_base_question", "confidence": pytest.approx(found["score"], abs=1e-3)}
+        confidence = component.takeover_confidence(found["score"])
+        assert taken.get(INTENT) == {"name": "knowledge_base_question", "confidence": pytest.approx(confidence, abs=1e-3)}
+        assert 0.8 <= confidence <= 1.0  # above the FallbackClassifier's threshold (config.yml)
         ranking = taken.get(INTENT_RANKING_KEY)
         assert ranking[0]["name"] == "knowledge_base_question" and ranking[0]["confidence"] - ranking[1]["confidence"] > 0.5
     # A confident intent keeps priority; the knowledge base only records what it offered.

@@ -8,7 +8,8 @@ pytestmark = pytest.mark.slow
 
 # Questions written for this test (not the stored ones), one per language. Cross-lingual
 # retrieval is the weak point of the small encoder (see the README benchmark): these are
-# short, clear questions; the benchmark measures the harder paraphrases.
+# short, clear questions, each checked among the top 5 hits (recall@5 is 0.87-1.0 per
+# language in the benchmark, which measures harder paraphrases and the decision rule).
 QUESTIONS = [
     ("en", "Can I buy a gift card for my sister?", "gift-001"),
     ("es", "¿Se pueden comprar tarjetas de regalo?", "gift-001"),
@@ -27,7 +28,7 @@ QUESTIONS = [
 
 @pytest.mark.parametrize("language, text, expected", QUESTIONS, ids=[q[0] for q in QUESTIONS])
 def test_a_question_in_any_language_finds_the_historical_answer(demo_retriever, language, text, expected):
-    hits = demo_retriever.search([text], k=3)[0]
+    hits = demo_retriever.search([text], k=5)[0]
     print(f"[{language}] {text} -> {[(h.entry_id, round(h.score, 3)) for h in hits]}")
     assert expected in [h.entry_id for h in hits]
 

@@ -12,7 +12,7 @@ import pytest
 import bot.knowledge.store as store_module
 from bot.knowledge.faiss_index import IndexParams
 from bot.knowledge.retriever import AnswerRetriever
-from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError, KnowledgeBaseStore
+from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError, KnowledgeBaseStore, StoreFormatError
 from tests.knowledge.conftest import entry
 
 pytestmark = pytest.mark.slow
@@ -138,3 +138,28 @@ def test_metadata_can_live_in_another_database(tmp_path, small_entries, encoder_
     store.build(small_entries, encoder_dir)
     assert (tmp_path / "elsewhere.db").is_file() and not (tmp_path / "kb" / "metadata.db").exists()
     assert best(AnswerRetriever(store, encoder_dir).open(), "ship to which countries").entry_id == "ship"
+
+
+def make_format_1(store: KnowledgeBaseStore) -> None:
+    """Turns a store into what Bridge's first store format left on disk."""
+    import sqlalchemy as sa
+
+    manifest = json.loads(store.manifest_path.read_text())
+    manifest["format"] = 1
+    manifest.pop("language_centroids")
+    store.manifest_path.write_text(json.dumps(manifest))
+    with store.metadata.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE kb_answers DROP COLUMN vector"))
+    store.metadata.dispose()
+
+
+def test_a_store_of_an_older_format_is_refused_until_rebuilt(tmp_path, small_entries, encoder_dir):
+    store = KnowledgeBaseStore(tmp_path / "kb")
+    store.build(small_entries, encoder_dir)
+    make_format_1(store)
+    with pytest.raises(StoreFormatError, match="has format 1; this Bridge reads format 2. Rebuild it with `bridge kb build`"):
+        AnswerRetriever(store, encoder_dir).open()
+    with pytest.raises(StoreFormatError):
+        store.add([entry("student", ["Student discount?"], "15% off.")], encoder_dir)
+    store.build(small_entries, encoder_dir)
+    assert best(AnswerRetriever(store, encoder_dir).open(), "gift cards?").entry_id == "gift"
