@@ -44,6 +44,10 @@ def shop_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# The translation memory API's token in the test stack (tests/integration/test_translation.py).
+AGENT_TOKEN = "test-agent-token"
+
+
 @pytest.fixture(scope="session")
 def bot_stack(demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real Rasa server, action server and chat page on free loopback ports."""
@@ -59,7 +63,7 @@ def bot_stack(demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempP
         action_port=action_port,
         chat_port=free_port(),
         log_dir=work / "logs",
-        env={"BRIDGE_SHOP_DB_URL": shop_db_url},
+        env={"BRIDGE_SHOP_DB_URL": shop_db_url, "BRIDGE_AGENT_TOKEN": AGENT_TOKEN},
     )
     stack.start()
     yield stack

@@ -14,11 +14,15 @@ Settings (endpoints.yml, under translation.backends.<name>):
     models:              # pair -> "bundled" or a folder; default: the bundled en-pt and pt-en
       en-pt: bundled
       de-en: models/bergamot/deen
-    threads: 1           # lines of one message translated in parallel (the engine releases the GIL)
+    threads: 2           # sentences of one message translated in parallel (the engine releases the GIL)
+
+Each text is cut into sentences before translation, as Bergamot's own service does: the
+tiny models are trained on sentences, and the sentences of one reply then run in parallel.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -38,11 +42,24 @@ from bot.translation.base import (
 BUNDLED = "bundled"
 BUNDLED_PAIRS = ("en-pt", "pt-en")
 PROBE_TIMEOUT_S = 120
+# A sentence ends at . ! ? (or their CJK forms) followed by space and a character that is
+# not a lower-case letter: "Order shipped. Track it" splits, "e.g. the box" does not.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[^\s\da-zà-ÿ])")
 _REQUIRED_FILES = {
     "*.intgemm.alphas.bin": "the int8 model",
     "lex.*.bin": "the lexical shortlist",
     "tokenizer.json": "the tokenizer",
 }
+
+
+def split_sentences(text: str) -> List[str]:
+    """`text` cut after each sentence; the pieces keep their trailing space, so they join back."""
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        pieces.append(text[start : match.end()])
+        start = match.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece]
 
 
 def bundled_model_folder(pair: Pair) -> Path:
@@ -102,7 +119,7 @@ def probe_model_folder(folder: Path, where: str) -> None:
 class BergamotBackend(TranslationBackend):
     """One Bergamot engine per configured pair, all loaded when the backend is created."""
 
-    def __init__(self, name: str, models: Mapping[str, str], threads: int = 1) -> None:
+    def __init__(self, name: str, models: Mapping[str, str], threads: int = 2) -> None:
         super().__init__(name)
         self._directions: Dict[Pair, Any] = {}
         self._folders: Dict[Pair, Path] = {}
@@ -143,15 +160,20 @@ class BergamotBackend(TranslationBackend):
         if direction is None:
             raise BackendError(f"Bergamot backend '{self.name}' has no model for {source}-{target}.")
 
-        def one(text: str) -> str:
-            return direction.translate(text) if text.strip() else text
+        def one(sentence: str) -> str:
+            body = sentence.rstrip()
+            return direction.translate(body) + sentence[len(body):] if body.strip() else sentence
 
+        sentences = [split_sentences(text) for text in texts]
+        flat = [sentence for pieces in sentences for sentence in pieces]
         try:
-            if self._pool is not None and len(texts) > 1:
-                return list(self._pool.map(one, texts))
-            return [one(text) for text in texts]
+            if self._pool is not None and len(flat) > 1:
+                translated = iter(list(self._pool.map(one, flat)))
+            else:
+                translated = iter([one(sentence) for sentence in flat])
         except (RuntimeError, ValueError) as error:
             raise BackendError(f"Bergamot backend '{self.name}' failed on {source}-{target}: {error}") from error
+        return ["".join(next(translated) for _ in pieces) for pieces in sentences]
 
 
 def create_bergamot_backend(name: str, settings: Mapping[str, Any]) -> BergamotBackend:
@@ -167,7 +189,7 @@ def create_bergamot_backend(name: str, settings: Mapping[str, Any]) -> BergamotB
         raise TranslationConfigError(
             f"translation.backends.{name}.models: expected a mapping of pair -> folder or '{BUNDLED}', got {models!r}."
         )
-    threads = settings.get("threads", 1)
+    threads = settings.get("threads", 2)
     if not isinstance(threads, int) or threads < 1:
         raise TranslationConfigError(f"translation.backends.{name}.threads: '{threads}' must be an integer >= 1.")
     return BergamotBackend(name, models, threads)

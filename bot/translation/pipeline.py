@@ -99,18 +99,14 @@ class TranslationPipeline:
     def from_settings(cls, settings: Union[Mapping[str, Any], str, Path, None]) -> "TranslationPipeline":
         """Builds the pipeline and loads every model now, so a bad folder fails at start-up."""
         settings = read_settings(settings)
-        protector = SpanProtector(
-            [*load_glossary(settings.get("glossary")), *(settings.get("glossary_terms") or [])]
-        )
+        protector = protector_from_settings(settings)
         backends_settings = settings.get("backends") or {}
         if not isinstance(backends_settings, Mapping):
             raise TranslationConfigError(
                 f"translation.backends: expected a mapping of name -> settings, got {backends_settings!r}."
             )
         backends = [create_backend(name, dict(value or {})) for name, value in backends_settings.items()]
-        memory_url = settings.get("memory_url", DEFAULT_MEMORY_URL)
-        memory = TranslationMemory(memory_url, protector) if memory_url else None
-        return cls(backends, protector, memory, settings.get("pivot_language", "en"))
+        return cls(backends, protector, memory_from_settings(settings, protector), settings.get("pivot_language", "en"))
 
     def route(self, source: str, target: str) -> Optional[List[Step]]:
         """The backends that take `source` to `target`: direct, else through the pivot."""
@@ -242,6 +238,17 @@ def _split_outer_whitespace(text: str) -> tuple:
         return text, "", ""
     start = text.index(body)
     return text[:start], body, text[start + len(body):]
+
+
+def protector_from_settings(settings: Mapping[str, Any]) -> SpanProtector:
+    """The span protector of read settings: the glossary file's terms and the inline ones."""
+    return SpanProtector([*load_glossary(settings.get("glossary")), *(settings.get("glossary_terms") or [])])
+
+
+def memory_from_settings(settings: Mapping[str, Any], protector: SpanProtector) -> Optional[TranslationMemory]:
+    """The translation memory of read settings; None when `memory_url` is null."""
+    memory_url = settings.get("memory_url", DEFAULT_MEMORY_URL)
+    return TranslationMemory(memory_url, protector) if memory_url else None
 
 
 def read_settings(settings: Union[Mapping[str, Any], str, Path, None]) -> Dict[str, Any]:

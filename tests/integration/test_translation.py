@@ -7,13 +7,16 @@ in its metadata, where the review console reads them.
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 import uuid
 from typing import Dict, List
 
 import pytest
 from rasa.shared.core.domain import Domain
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import AGENT_TOKEN, PROJECT_DIR
 from tests.integration.test_demo_bot import authored, send, tracker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -47,15 +50,65 @@ def test_portuguese_order_status_from_a_custom_action_keeps_the_order_number(bot
     assert metadata["utter_action"].startswith("utter_order_")
 
 
-def test_english_knowledge_base_answer_reaches_portuguese_and_korean_customers(bot_stack, domain):
-    """Needs the knowledge-base flow (issue 5): its action sends English answers through the NLG."""
-    if KB_RESPONSE not in domain.responses:
-        pytest.skip(f"the domain has no {KB_RESPONSE} yet (knowledge-base flow, issue 5, not merged)")
-    sender = f"tr-kb-pt-{uuid.uuid4().hex[:8]}"
-    send(bot_stack, sender, "Posso pagar com cartão de crédito em várias parcelas para o pedido 10045?")
-    events = [e for e in bot_events(bot_stack, sender) if e["metadata"].get("utter_action") == KB_RESPONSE]
-    if not events:
-        pytest.skip("the knowledge-base action did not answer this question")
-    metadata = events[-1]["metadata"]
-    assert metadata["translation"] in ("memory", "mt:bergamot") and metadata["source_language"] == "en"
-    assert "answer_id" in metadata
+PT_KB_QUESTION = "Onde posso consultar o saldo do meu cartão-presente?"
+BALANCE_URL = "https://shop.example.com/gift-cards/balance"
+
+
+def knowledge_base_reply(stack, sender: str, text: str) -> tuple:
+    """(replies, metadata of the knowledge-base answer) for one customer turn."""
+    replies = send(stack, sender, text)
+    events = [e for e in bot_events(stack, sender) if e["metadata"].get("utter_action") == KB_RESPONSE]
+    assert events, f"the knowledge base did not answer {text!r}; replies: {replies}"
+    return replies, events[-1]["metadata"]
+
+
+def api(stack, method: str, path: str, body=None, token: str | None = AGENT_TOKEN) -> tuple:
+    """(status, JSON body) of a call to the translation memory API."""
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/translation_memory{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_portuguese_customer_reads_an_english_historical_answer_in_portuguese(bot_stack):
+    replies, metadata = knowledge_base_reply(bot_stack, f"tr-kb-pt-{uuid.uuid4().hex[:8]}", PT_KB_QUESTION)
+    print(f"[pt] {PT_KB_QUESTION} -> {replies!r} {metadata}")
+    assert metadata["answer_id"] == "gift-003" and metadata["source_language"] == "en"
+    assert metadata["translation"] in ("mt:bergamot", "memory") and metadata["language"] == "pt"
+    assert BALANCE_URL in replies[-1] and "saldo" in replies[-1]
+
+
+def test_an_agent_correction_through_the_api_is_what_the_next_customer_reads(bot_stack):
+    _, metadata = knowledge_base_reply(bot_stack, f"tr-api-1-{uuid.uuid4().hex[:8]}", PT_KB_QUESTION)
+    english = metadata["original_text"]
+    corrected = f"Consulte o saldo do cartão-presente em {BALANCE_URL} com o número e o PIN do cartão."
+    correction = {"source_text": english, "translation": corrected, "source_language": "en",
+                  "target_language": "pt", "author": "agent-7"}
+
+    # Refused without the token, with a forged one, or with a translation that drops the link.
+    assert api(bot_stack, "POST", "/entries", correction, token=None)[0] == 401
+    assert api(bot_stack, "POST", "/entries", correction, token="forged")[0] == 401
+    status, body = api(bot_stack, "POST", "/entries", {**correction, "translation": "Consulte o saldo no site."})
+    assert status == 400 and BALANCE_URL in body["error"]
+    status, body = api(bot_stack, "POST", "/entries", {"source_text": "", "translation": 3})
+    assert status == 400 and "'source_text' must be a non-empty string" in body["error"]
+
+    status, body = api(bot_stack, "POST", "/entries", correction)
+    assert status == 201 and body["entry"]["kind"] == "human" and body["entry"]["author"] == "agent-7"
+    entry_id = body["entry"]["id"]
+    try:
+        replies, metadata = knowledge_base_reply(bot_stack, f"tr-api-2-{uuid.uuid4().hex[:8]}", PT_KB_QUESTION)
+        assert replies[-1] == corrected and metadata["translation"] == "memory"
+        listed = api(bot_stack, "GET", "/entries?source=en&target=pt&kind=human")[1]["entries"]
+        assert entry_id in [e["id"] for e in listed]
+    finally:
+        assert api(bot_stack, "DELETE", f"/entries/{entry_id}")[0] == 200
+    assert api(bot_stack, "DELETE", f"/entries/{entry_id}")[0] == 404
+    _, metadata = knowledge_base_reply(bot_stack, f"tr-api-3-{uuid.uuid4().hex[:8]}", PT_KB_QUESTION)
+    assert metadata["translation"] != "memory"  # back to the machine translation
