@@ -1,4 +1,4 @@
-"""Hugging Face seq2seq backend, on a tiny random Marian model the test builds itself."""
+"""Hugging Face seq2seq backend, on tiny random Marian and NLLB models the tests build themselves."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from bot.translation.base import BackendError, ModelFolderError, TranslationConfigError, create_backend
 from bot.translation.pipeline import TranslationPipeline
 from bot.translation.protection import SpanProtector
-from tests.translation.tiny_models import build_tiny_marian
+from tests.translation.tiny_models import build_tiny_marian, build_tiny_nllb
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +60,15 @@ def test_errors_name_the_folder_or_the_setting(tiny_marian, tmp_path):
         create_backend("tiny", {"type": "huggingface", "model_path": str(tiny_marian)})
     with pytest.raises(BackendError, match="not configured for en-de"):
         backend(tiny_marian).translate_batch(["hi"], "en", "de")
+
+
+def test_an_nllb_folder_translates_any_configured_pair_and_names_a_missing_language(tmp_path):
+    folder = build_tiny_nllb(tmp_path / "tiny-nllb")
+    model = create_backend("nllb", {"type": "huggingface", "model_path": str(folder), "pairs": ["en-pt", "pt-de"],
+                                    "max_new_tokens": 8, "batch_size": 2})
+    assert model.family == "nllb"
+    outputs = model.translate_batch(["your order has shipped", "", "thanks for shopping"], "en", "pt")
+    assert outputs[1] == "" and outputs[0] and outputs[2]
+    assert model.translate_batch(["seu pedido foi enviado"], "pt", "de")[0]
+    with pytest.raises(TranslationConfigError, match="has no language token for 'ko' \\(looked for 'kor_Hang'\\)"):
+        create_backend("nllb", {"type": "huggingface", "model_path": str(folder), "pairs": ["en-ko"]})

@@ -1,5 +1,6 @@
-"""Builds a tiny random-weight Marian model folder for tests: it translates badly but loads,
-batches and generates exactly like a real opus-mt folder."""
+"""Builds tiny random-weight model folders for tests: a Marian (opus-mt layout) and an NLLB
+(M2M100 architecture, NLLB tokenizer with language codes). They translate badly but load,
+batch and generate exactly like the real folders."""
 
 from __future__ import annotations
 
@@ -32,5 +33,33 @@ def build_tiny_marian(folder: Path) -> Path:
     )
     torch.manual_seed(0)
     MarianMTModel(config).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+NLLB_CODES = ("eng_Latn", "por_Latn", "deu_Latn")
+
+
+def build_tiny_nllb(folder: Path) -> Path:
+    """Saves a 1-layer M2M100 model with an NLLB fast tokenizer knowing English, Portuguese
+    and German into `folder`."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizerFast
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    vocabulary = {token: i for i, token in enumerate(specials + sorted(set(WORDS)) + list(NLLB_CODES) + ["<mask>"])}
+    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = NllbTokenizerFast(
+        tokenizer_object=tokenizer, src_lang="eng_Latn", tgt_lang="por_Latn", additional_special_tokens=list(NLLB_CODES)
+    )
+    config = M2M100Config(
+        vocab_size=len(vocabulary), d_model=16, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+        max_position_embeddings=64, pad_token_id=1, eos_token_id=2, bos_token_id=0, decoder_start_token_id=2,
+    )
+    torch.manual_seed(0)
+    M2M100ForConditionalGeneration(config).save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
