@@ -10,6 +10,7 @@ similarity of the answer text itself:
 
 The answer term helps most when the closest stored question was asked in another language
 or worded differently (bench/kb.py measures both parts).
+
 The retriever follows the store: when `bridge kb add` or `bridge kb remove` commits a new
 manifest, the next search reloads the index, so a running bot needs no restart.
 """
