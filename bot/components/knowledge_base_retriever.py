@@ -21,8 +21,8 @@ It then sets the dedicated intent `intent_name` (knowledge_base_question) and sc
 classifier's ranking by (1 - confidence) below it, so the FallbackClassifier that follows
 sees one clear winner. The confidence maps the score from [threshold, 1] onto
 [TAKEOVER_CONFIDENCE, 1]: a score is a similarity, not a probability, and the decision rule
-was right 78-100% of the times it answered in each language of `bridge bench kb`. A rule maps the intent to
-action_answer_from_knowledge_base, which sends the answer. When the knowledge base has
+was right 78-100% of the times it answered in each language of `bridge bench kb`. A rule
+maps the intent to action_answer_from_knowledge_base, which sends the answer. When the knowledge base has
 nothing close enough, the message is left alone: a weak classification still falls back to
 nlu_fallback (the bot asks to rephrase or offers a human), out_of_scope stays out_of_scope.
 
