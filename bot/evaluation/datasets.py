@@ -48,11 +48,19 @@ def load_bitext(path: str | Path) -> List[Example]:
         return [Example(row["instruction"].strip(), row["intent"].strip(), "en") for row in csv.DictReader(handle)]
 
 
-def _groups(examples: Iterable[Example], by_language: bool) -> Dict[Tuple[str, str], List[Example]]:
+def _shuffled_groups(examples: Iterable[Example], by_language: bool, seed: int) -> List[List[Example]]:
+    """The examples of each intent (x language) group, in a fixed group order, each group
+    shuffled by one generator seeded with `seed`: every split and sample below draws from it."""
     groups: Dict[Tuple[str, str], List[Example]] = {}
     for example in examples:
         groups.setdefault((example.intent, example.language if by_language else ""), []).append(example)
-    return groups
+    rng = random.Random(seed)
+    shuffled = []
+    for key in sorted(groups):
+        group = groups[key][:]
+        rng.shuffle(group)
+        shuffled.append(group)
+    return shuffled
 
 
 def held_out_split(
@@ -66,13 +74,9 @@ def held_out_split(
     `test_fraction` of them go to the test side, chosen with a fixed seed."""
     if (test_per_group is None) == (test_fraction is None):
         raise ValueError("held_out_split: give exactly one of test_per_group or test_fraction.")
-    rng = random.Random(seed)
     train: List[Example] = []
     test: List[Example] = []
-    groups = _groups(examples, by_language)
-    for key in sorted(groups):
-        group = groups[key][:]
-        rng.shuffle(group)
+    for group in _shuffled_groups(examples, by_language, seed):
         count = test_per_group if test_per_group is not None else int(round(len(group) * test_fraction))
         count = min(count, len(group) - 1)
         test.extend(group[:count])
@@ -82,14 +86,7 @@ def held_out_split(
 
 def per_intent_sample(examples: Sequence[Example], per_intent: int, seed: int = DEFAULT_SEED) -> List[Example]:
     """At most `per_intent` examples of each intent (the few-shot training sets)."""
-    rng = random.Random(seed)
-    sample: List[Example] = []
-    groups = _groups(examples, by_language=False)
-    for key in sorted(groups):
-        group = groups[key][:]
-        rng.shuffle(group)
-        sample.extend(group[:per_intent])
-    return sample
+    return [e for group in _shuffled_groups(examples, False, seed) for e in group[:per_intent]]
 
 
 def subsample(examples: Sequence[Example], limit: Optional[int], seed: int = DEFAULT_SEED) -> List[Example]:
@@ -97,14 +94,9 @@ def subsample(examples: Sequence[Example], limit: Optional[int], seed: int = DEF
     if limit is None or limit >= len(examples):
         return list(examples)
     fraction = limit / len(examples)
-    rng = random.Random(seed)
-    sample: List[Example] = []
-    groups = _groups(examples, by_language=True)
-    for key in sorted(groups):
-        group = groups[key][:]
-        rng.shuffle(group)
-        sample.extend(group[: max(1, int(round(len(group) * fraction)))])
-    return sample
+    return [
+        e for group in _shuffled_groups(examples, True, seed) for e in group[: max(1, int(round(len(group) * fraction)))]
+    ]
 
 
 def to_training_data(examples: Sequence[Example]) -> TrainingData:
