@@ -35,18 +35,23 @@ class CalibrationError(ValueError):
     """The calibration data is missing or too thin to give a language's centroid."""
 
 
-def calibration_texts(path: str | os.PathLike) -> Dict[str, List[str]]:
-    """Texts per language from a Rasa NLU file or folder (intent `metadata.language`)."""
-    from bot.evaluation.datasets import load_nlu_examples
-
+def require_calibration(path: str | os.PathLike) -> Path:
+    """`path` as a Path, or a CalibrationError that names it and says what it is for."""
     if not Path(path).exists():
         raise CalibrationError(
             f"Calibration data '{path}' not found: it gives the per-language centroids that make retrieval work "
             f"across languages. Point `calibration` at a Rasa NLU file or folder whose intents have "
             f"metadata.language, or set it to null to store uncentred vectors."
         )
+    return Path(path)
+
+
+def calibration_texts(path: str | os.PathLike) -> Dict[str, List[str]]:
+    """Texts per language from a Rasa NLU file or folder (intent `metadata.language`)."""
+    from bot.evaluation.datasets import load_nlu_examples
+
     texts: Dict[str, List[str]] = {}
-    for example in load_nlu_examples(path):
+    for example in load_nlu_examples(require_calibration(path)):
         if example.language:
             texts.setdefault(example.language, []).append(example.text)
     return texts
@@ -117,7 +122,5 @@ def _centroids_of(encoder_dir: str, calibration: str, threads: int, stamp: tuple
 def centroids_for(encoder_dir: str | os.PathLike, calibration: str | os.PathLike, threads: int = 2) -> LanguageCentroids:
     """The centroids of the calibration data under an encoder, computed once per process
     while the data's files are unchanged (embedding a bot's NLU data takes tens of seconds)."""
-    path = Path(calibration)
-    if not path.exists():
-        calibration_texts(path)  # raises CalibrationError naming the path
+    path = require_calibration(calibration)
     return _centroids_of(str(Path(encoder_dir).resolve()), str(path.resolve()), threads, _calibration_stamp(path))
