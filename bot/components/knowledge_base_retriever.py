@@ -163,14 +163,12 @@ class KnowledgeBaseRetriever(GraphComponent):
         """An AnswerRetriever over the configured store; refuses a mismatched encoder."""
         from bot.knowledge.retriever import AnswerRetriever
         from bot.knowledge.source import load_entries, source_fingerprint
-        from bot.knowledge.store import KnowledgeBaseStore
+        from bot.knowledge.store import KnowledgeBaseStore, is_outdated
 
         KnowledgeBaseRetriever._validate(config)
-        from bot.knowledge.store import FORMAT_VERSION
-
         store = KnowledgeBaseStore(config["store_dir"], db_url=config["db_url"], calibration=config["calibration"])
         manifest = store.manifest()
-        if manifest is not None and manifest.get("format") != FORMAT_VERSION and config["source"]:
+        if is_outdated(manifest) and config["source"]:
             logger.info(f"KnowledgeBaseRetriever: {config['store_dir']} has an older format; rebuilding it")
             manifest = None
         if manifest is None:

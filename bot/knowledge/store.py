@@ -70,6 +70,11 @@ class StoreFormatError(ValueError):
     """The store was written by an older Bridge in a format this one cannot search."""
 
 
+def is_outdated(manifest: Optional[Dict[str, Any]]) -> bool:
+    """Whether a committed manifest was written in an older store format (needs a rebuild)."""
+    return manifest is not None and manifest.get("format") != FORMAT_VERSION
+
+
 def default_db_url(directory: Path) -> str:
     """The metadata database: $BRIDGE_KB_DB_URL, else a SQLite file in the store folder."""
     return os.environ.get(DB_URL_ENV) or f"sqlite:///{Path(directory).resolve() / 'metadata.db'}"
@@ -126,7 +131,7 @@ class KnowledgeBaseStore:
                 f"No knowledge base in '{self.directory}'. Build it with `bridge kb build "
                 f"[SOURCE]` (default source: knowledge_base/demo)."
             )
-        if manifest.get("format") != FORMAT_VERSION:
+        if is_outdated(manifest):
             raise StoreFormatError(
                 f"The knowledge base in '{self.directory}' has format {manifest.get('format')}; this Bridge "
                 f"reads format {FORMAT_VERSION}. Rebuild it with `bridge kb build` (re-embeds every answer)."
@@ -243,7 +248,7 @@ class KnowledgeBaseStore:
         encoder = load_encoder(str(encoder_dir), threads)
         started = time.perf_counter()
         with self._write_lock() as previous:
-            if previous is not None and previous.get("format") != FORMAT_VERSION:
+            if is_outdated(previous):
                 self.metadata.recreate()  # an older format's tables; everything is re-embedded anyway
                 previous = None
             first = (previous or {}).get("next_id", 0)
