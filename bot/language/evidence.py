@@ -77,10 +77,12 @@ SCRIPT_LANGUAGES: Dict[str, Tuple[str, ...]] = {
     "thai": ("th",),
 }
 
-# Letters that some languages of a shared script use and Russian / Arabic never do: one of
-# them rules Russian or Arabic out. Only letters no Russian or Arabic keyboard produces are
-# listed: Arabic text is often typed with Persian "ی"/"ک" and Urdu "ھ", so those prove
-# nothing. (Latin needs no list: lingua's own rules already use letters such as "ł".)
+# Letters that some languages of a shared script use and Russian / Arabic / Hindi never do:
+# one of them rules Russian, Arabic or Hindi out. Only letters no Russian or Arabic keyboard
+# produces are listed: Arabic text is often typed with Persian "ی"/"ک" and Urdu "ھ", so
+# those prove nothing. Marathi's "ळ" appears in a third of Marathi sentences and in no
+# Hindi one (lingua's test sentences, FLORES-200). (Latin needs no list: lingua's own rules
+# already use letters such as "ł".)
 MARKER_LETTERS: Dict[str, FrozenSet[str]] = {
     "uk": frozenset("іїєґІЇЄҐ"),
     "be": frozenset("ўЎ"),
@@ -90,10 +92,17 @@ MARKER_LETTERS: Dict[str, FrozenSet[str]] = {
     "mk": frozenset("ѓќѕЃЌЅ"),
     "fa": frozenset("پچژگ"),
     "ur": frozenset("ٹڈڑںےۓ"),
+    "mr": frozenset("ळ"),
 }
 # Scripts where only such letters may prove an unsupported language: statistical detectors
-# mistake short Russian for Ukrainian, Serbian or Macedonian far too often.
-MARKER_ONLY_SCRIPTS: FrozenSet[str] = frozenset({"cyrillic"})
+# mistake short Russian for Ukrainian, Serbian or Macedonian, and Hindi for Marathi, far too
+# often.
+MARKER_ONLY_SCRIPTS: FrozenSet[str] = frozenset({"cyrillic", "devanagari"})
+
+# Customers who write in another script mix in Latin product and brand names ("제 iPhone
+# 주문이 안 왔어요"); a script other than Latin with at least this share of the letters is
+# the text's script even when Latin letters are more.
+NON_LATIN_MIN_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -145,17 +154,21 @@ def dominant_script(letters: str) -> ScriptCount:
     """Which script `letters` are mostly written in.
 
     Japanese mixes kana with Han characters, so any kana at all counts the Han characters
-    as Japanese script too.
+    as Japanese script too. Latin words inside text of another script are borrowings (see
+    NON_LATIN_MIN_SHARE). Vowel signs count as letters of their script (Devanagari).
     """
     counts: Dict[str, int] = {}
     for ch in letters:
-        if ch.isalpha():
-            script = script_of(ch)
+        script = script_of(ch)
+        if ch.isalpha() or (script != "other" and unicodedata.category(ch)[0] == "M"):
             counts[script] = counts.get(script, 0) + 1
     if counts.get("kana") and counts.get("han"):
         counts["kana"] += counts.pop("han")
     if not counts:
         return ScriptCount("other", {})
+    non_latin = {script: count for script, count in counts.items() if script not in ("latin", "other")}
+    if non_latin and max(non_latin.values()) >= NON_LATIN_MIN_SHARE * sum(counts.values()):
+        return ScriptCount(max(non_latin, key=non_latin.get), counts)
     return ScriptCount(max(counts, key=counts.get), counts)
 
 

@@ -33,9 +33,20 @@ def test_dominant_script(letters, script):
     assert dominant_script(letters).script == script
 
 
+@pytest.mark.parametrize(
+    "letters, script",
+    [("제 iPhone Pro Max 주문이 안 왔어요", "hangul"), ("Share to Twitter Facebook Pinterest एक बार अवंतिपुर में साधु आए", "devanagari"),
+     ("Order 注文", "han"), ("How do I write 감사합니다 in the gift message field", "latin")],
+)
+def test_latin_brand_names_do_not_outweigh_the_customers_own_script(letters, script):
+    assert dominant_script(letters).script == script
+
+
 def test_marker_letters_prove_languages_russian_and_arabic_never_use():
     assert marker_languages("своє замовлення") == ["uk"]
     assert marker_languages("پرداخت") == ["fa"]
     # Arabic typed on a Persian keyboard ("ی", "ک") proves nothing.
     assert marker_languages("التکنولوجیا") == []
     assert marker_languages("мой заказ") == []
+    assert marker_languages("मला माझी ऑर्डर मिळाली नाही") == ["mr"]
+    assert marker_languages("मुझे मेरा ऑर्डर नहीं मिला") == []
