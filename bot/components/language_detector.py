@@ -87,7 +87,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "default_language": "en",
             # Evidence sources, any of: lexicon (common chat words), script (writing
             # systems), lingua (statistical model), langdetect (second opinion before a
-            # turn is called unsupported).
+            # turn is called unsupported), word_frequency (how often each language uses
+            # the words; wordfreq's lists).
             "detectors": list(_DEFAULTS.detectors),
             # The model's confidence a turn needs to set or switch the language...
             "min_confidence": _DEFAULTS.min_confidence,
@@ -99,6 +100,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "lexicon_max_words": _DEFAULTS.lexicon_max_words,
             # How much each common chat word counts for its languages in longer turns.
             "lexicon_weight": _DEFAULTS.lexicon_weight,
+            # Exponent of the word-frequency evidence in Latin-script turns (0 = unused).
+            "word_frequency_weight": _DEFAULTS.word_frequency_weight,
             # Recognise turns written in a language the bot does not speak.
             "detect_unsupported": _DEFAULTS.detect_unsupported,
             # Only turns with this many words...
@@ -123,6 +126,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             lingua_low_accuracy=bool(config["lingua_low_accuracy"]),
             lexicon_max_words=int(config["lexicon_max_words"]),
             lexicon_weight=float(config["lexicon_weight"]),
+            word_frequency_weight=float(config["word_frequency_weight"]),
             detect_unsupported=bool(config["detect_unsupported"]),
             unsupported_min_words=int(config["unsupported_min_words"]),
             unsupported_min_letters=int(config["unsupported_min_letters"]),
@@ -176,9 +180,10 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"LanguageDetector: '{key}' must be a whole number >= 0, got {value!r}.")
-        value = config.get("lexicon_weight")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"LanguageDetector: 'lexicon_weight' must be a number >= 0, got {value!r}.")
+        for key in ("lexicon_weight", "word_frequency_weight"):
+            value = config.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"LanguageDetector: '{key}' must be a number >= 0, got {value!r}.")
         for key in ("lingua_low_accuracy", "detect_unsupported", "preload"):
             if not isinstance(config.get(key), bool):
                 raise ValueError(f"LanguageDetector: '{key}' must be true or false, got {config.get(key)!r}.")

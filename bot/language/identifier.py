@@ -9,7 +9,9 @@ The evidence is weighed from the cheapest and surest to the most statistical:
    none (Thai, Greek, Hebrew...) or shows letters the supported language never uses.
 3. Short turns made of common chat words ("danke", "sí", "obrigado") are decided by the
    chat lexicon.
-4. lingua, restricted to the supported languages of the text's script, ranks the rest.
+4. lingua, restricted to the supported languages of the text's script, ranks the rest; in
+   Latin script, how often each language uses the turn's words (wordfreq's lists) weighs in,
+   which settles words that several languages could spell alike ("texto", "justice").
 5. A turn with enough text is screened by lingua over all its languages; when it is
    clearly in a language the bot does not speak, and langdetect agrees, the turn is
    reported as unsupported instead of being forced into a supported language.
@@ -41,6 +43,8 @@ from bot.language.evidence import (
     marker_languages,
 )
 from bot.language.lexicon import is_neutral, lexicon_votes
+from bot.language.word_frequencies import languages_with_lists, word_log_likelihoods
+from bot.language.word_frequencies import preload as preload_word_frequencies
 
 # How a turn's language was decided; stored with the turn so transcripts explain it.
 METHOD_SCRIPT = "script"
@@ -55,7 +59,8 @@ DETECTOR_LEXICON = "lexicon"
 DETECTOR_SCRIPT = "script"
 DETECTOR_LINGUA = "lingua"
 DETECTOR_LANGDETECT = "langdetect"
-KNOWN_DETECTORS = (DETECTOR_LEXICON, DETECTOR_SCRIPT, DETECTOR_LINGUA, DETECTOR_LANGDETECT)
+DETECTOR_WORD_FREQUENCY = "word_frequency"
+KNOWN_DETECTORS = (DETECTOR_LEXICON, DETECTOR_SCRIPT, DETECTOR_LINGUA, DETECTOR_LANGDETECT, DETECTOR_WORD_FREQUENCY)
 
 # Scripts without spaces between words: their letter count, not word count, measures text.
 _UNSPACED_SCRIPTS = ("han", "kana", "thai")
@@ -102,6 +107,7 @@ class IdentifierSettings:
         lingua_low_accuracy: lingua's trigram-only mode for the supported languages.
         lexicon_max_words: turns of at most this many words may be decided by the lexicon.
         lexicon_weight: how much each common chat word adds to its languages' scores.
+        word_frequency_weight: the exponent of the word-frequency likelihood (0 = unused).
         detect_unsupported: screen turns for languages the bot does not speak.
         unsupported_min_words: a turn needs this many words to be screened...
         unsupported_min_letters: ...and this many letters...
@@ -115,6 +121,7 @@ class IdentifierSettings:
     lingua_low_accuracy: bool = False
     lexicon_max_words: int = 3
     lexicon_weight: float = 1.0
+    word_frequency_weight: float = 1.0
     detect_unsupported: bool = True
     unsupported_min_words: int = 3
     unsupported_min_letters: int = 12
@@ -156,6 +163,8 @@ class LanguageIdentifier:
         """Loads the statistical models now instead of on the first customer turn."""
         if DETECTOR_LINGUA in self.settings.detectors:
             preload_lingua(self._by_script["latin"] or self.supported_languages, self.settings.lingua_low_accuracy)
+        if DETECTOR_WORD_FREQUENCY in self.settings.detectors:
+            preload_word_frequencies(self._by_script["latin"])
         if self.settings.detect_unsupported:
             preload_lingua((), low_accuracy=True)
             if DETECTOR_LANGDETECT in self.settings.detectors:
@@ -257,14 +266,24 @@ class LanguageIdentifier:
             return LanguageGuess(None, 0.0, METHOD_NO_EVIDENCE)
         if DETECTOR_LEXICON in self.settings.detectors and self.settings.lexicon_weight:
             ranking = self._with_lexicon(ranking, evidence.words)
+        model_ranking = ranking
+        if DETECTOR_WORD_FREQUENCY in self.settings.detectors and evidence.script == "latin":
+            ranking = self._with_word_frequencies(ranking, evidence.words)
         (best, best_score) = ranking[0]
-        runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
-        if best_score >= self.settings.min_confidence and best_score - runner_up >= self.settings.min_margin:
+        # Word frequencies choose the best candidate. Switching the conversation also needs
+        # the character model to be sure on its own: "Order" is a frequent English word, yet
+        # customers of every language send it as a label.
+        if self._is_clear(ranking) and self._is_clear(model_ranking) and model_ranking[0][0] == best:
             return LanguageGuess(best, best_score, METHOD_MODEL, best, detected=best)
         close = {code: score for code, score in ranking if best_score - score < self.settings.min_margin}
         if hint in close:
             return LanguageGuess(hint, close[hint], METHOD_HINT, best, detected=best)
         return LanguageGuess(None, best_score, METHOD_WEAK_EVIDENCE, best, detected=best)
+
+    def _is_clear(self, ranking: Ranking) -> bool:
+        """Whether the best language is confident enough and far enough ahead of the next."""
+        runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
+        return ranking[0][1] >= self.settings.min_confidence and ranking[0][1] - runner_up >= self.settings.min_margin
 
     def _with_lexicon(self, ranking: Ranking, words: Sequence[str]) -> Ranking:
         """The model's ranking with each common chat word as extra evidence for its languages.
@@ -276,6 +295,23 @@ class LanguageIdentifier:
         scores = [(code, score * math.exp(self.settings.lexicon_weight * votes[code])) for code, score in ranking]
         total = sum(score for _, score in scores) or 1.0
         return sorted(((code, score / total) for code, score in scores), key=lambda item: item[1], reverse=True)
+
+    def _with_word_frequencies(self, ranking: Ranking, words: Sequence[str]) -> Ranking:
+        """The model's ranking times P(words | language) ** word_frequency_weight, renormalised.
+
+        Only when every ranked language has a frequency list: a language without one would
+        otherwise be favoured for lacking the evidence.
+        """
+        weight = self.settings.word_frequency_weight
+        codes = [code for code, _ in ranking]
+        if not weight or not set(codes) <= languages_with_lists():
+            return ranking
+        likelihoods = word_log_likelihoods(words, codes)
+        logs = {code: math.log(max(score, 1e-12)) + weight * likelihoods[code] for code, score in ranking}
+        top = max(logs.values())
+        scores = {code: math.exp(value - top) for code, value in logs.items()}
+        total = sum(scores.values())
+        return sorted(((code, score / total) for code, score in scores.items()), key=lambda item: item[1], reverse=True)
 
     @staticmethod
     def _langdetect_among(letters: str, candidates: Sequence[str]) -> Ranking:

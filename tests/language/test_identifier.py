@@ -60,7 +60,21 @@ def test_short_chat_words_decide_by_the_lexicon(identifier, text, expected):
     assert (guess.language, guess.method) == (expected, METHOD_LEXICON)
 
 
-@pytest.mark.parametrize("text", ["no", "si", "Order 10046"])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("refund", "en"), ("rabatt", "de"), ("reso", "it"), ("gastos", "es"), ("carte", "fr"), ("conto", "it")],
+)
+def test_how_often_a_language_uses_a_word_settles_single_words(identifier, text, expected):
+    # lingua alone, on letters only, ranks another language first for each of these.
+    assert identifier.identify(text).best_candidate == expected
+
+
+def test_without_word_frequencies_letters_alone_decide():
+    identifier = LanguageIdentifier(LANGUAGES, IdentifierSettings(detectors=("lexicon", "script", "lingua")))
+    assert identifier.identify("refund").best_candidate != "en"
+
+
+@pytest.mark.parametrize("text", ["no", "si", "Order 10046", "Refund"])
 def test_words_several_languages_share_stay_undecided(identifier, text):
     assert not identifier.identify(text).decided
 
@@ -101,6 +115,22 @@ def test_order_numbers_and_links_do_not_change_the_language(identifier):
 def test_clearly_unsupported_languages_are_recognised(identifier, text, detected):
     guess = identifier.identify(text)
     assert (guess.language, guess.supported, guess.method, guess.detected) == (None, False, METHOD_UNSUPPORTED, detected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("르노삼성 부산공장은 사원대표위원회(ERO·Employee Representative Organization)가 노조 역할을 대신한다.", "ko"),
+     ("Share to Twitter Share to Facebook Share to Pinterest एक बार अवंतिपुर में साधु आए।", "hi"),
+     ("बहुत संवेदनशील आलेख।", "hi")],
+)
+def test_mixed_scripts_and_short_hindi_stay_in_the_customers_language(identifier, text, expected):
+    guess = identifier.identify(text)
+    assert (guess.language, guess.supported) == (expected, True)
+
+
+def test_marathi_is_recognised_by_its_own_letter(identifier):
+    guess = identifier.identify("मला माझी ऑर्डर अजून मिळाली नाही")
+    assert (guess.supported, guess.detected) == (False, "mr")
 
 
 @pytest.mark.parametrize("text", ["dzień dobry", "merhaba", "Nee, danke"])

@@ -1,0 +1,67 @@
+"""How often each language uses a word: the evidence that tells close languages apart on a word or two.
+
+A character model (lingua) judges a word by its letter sequences, and "texto", "programas"
+or "justice" look at home in several of the Latin-script languages. How often each language
+actually uses the word settles most of these: wordfreq's frequency lists (built from
+Wikipedia, subtitles, news, books and web text, and shipped inside the package, so nothing
+is downloaded) give P(word | language). Multiplying lingua's confidence by these
+likelihoods is Bayes' rule with lingua as the prior; a word no list knows (a name, a typo)
+leaves lingua's judgement as it was.
+
+The "large" lists (about 300,000 words per language, down to one use in 100 million) are
+loaded once per process on first use: about 40 MB and 0.2 s per language.
+
+Example:
+    >>> scores = word_log_likelihoods(["gracias"], ["es", "pt"])
+    >>> scores["es"] > scores["pt"]
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Dict, FrozenSet, Iterable, Sequence
+
+# The frequency given to a word a language's list lacks: a tenth of the rarest listed word
+# (the lists stop at 1e-8), i.e. "this language may use it, but rarely".
+UNLISTED_FREQUENCY = 1e-9
+WORDLIST = "large"
+
+
+@lru_cache(maxsize=1)
+def languages_with_lists() -> FrozenSet[str]:
+    """ISO 639-1 codes that have a large frequency list."""
+    from wordfreq import available_languages
+
+    return frozenset(available_languages(WORDLIST))
+
+
+@lru_cache(maxsize=None)
+def _frequencies(code: str) -> Dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(code, wordlist=WORDLIST)
+
+
+def preload(codes: Iterable[str]) -> None:
+    """Loads the lists of `codes` now, so no customer waits for them."""
+    for code in codes:
+        if code in languages_with_lists():
+            _frequencies(code)
+
+
+def word_log_likelihoods(words: Sequence[str], codes: Sequence[str]) -> Dict[str, float]:
+    """log P(words | language) for each of `codes` that has a list, words taken as independent.
+
+    Words are compared in lower case with straight apostrophes, as the lists store them.
+    """
+    scores: Dict[str, float] = {}
+    for code in codes:
+        if code not in languages_with_lists():
+            continue
+        frequencies = _frequencies(code)
+        scores[code] = sum(
+            math.log(frequencies.get(word.lower().replace("\u2019", "'"), UNLISTED_FREQUENCY)) for word in words
+        )
+    return scores
