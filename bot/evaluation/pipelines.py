@@ -96,6 +96,28 @@ class TrainedPipeline:
             )
         return PredictionRun(predictions, 1000 * float(np.mean(seconds)) if seconds else 0.0)
 
+    def component_ms_per_message(self, component: type, texts: Sequence[str]) -> Optional[float]:
+        """Milliseconds `component` alone takes per message, one message at a time, loaded
+        from the archive as the server loads it; None when the pipeline does not use it."""
+        from rasa.engine.graph import ExecutionContext
+        from rasa.engine.storage.local_model_storage import LocalModelStorage
+        from rasa.shared.nlu.training_data.message import Message
+
+        with tempfile.TemporaryDirectory(prefix="bridge-eval-storage-") as storage_dir:
+            storage, metadata = LocalModelStorage.from_model_archive(Path(storage_dir), self.model_path)
+            node = next((n for n in metadata.predict_schema.nodes.values() if n.uses is component), None)
+            if node is None:
+                return None
+            context = ExecutionContext(metadata.predict_schema, metadata.model_id)
+            loaded = component.load({**component.get_default_config(), **node.config}, storage, node.resource, context)
+            loaded.process([Message(data={"text": "warm up"})])
+            seconds = []
+            for text in texts:
+                started = time.perf_counter()
+                loaded.process([Message(data={"text": text})])
+                seconds.append(time.perf_counter() - started)
+        return 1000 * float(np.mean(seconds)) if seconds else None
+
     def close(self) -> None:
         if self._loop is not None:
             self._loop.close()
