@@ -43,7 +43,7 @@ from bot.language.evidence import (
     marker_languages,
 )
 from bot.language.lexicon import is_neutral, lexicon_votes
-from bot.language.word_frequencies import languages_with_lists, word_log_likelihoods
+from bot.language.word_frequencies import languages_with_lists, share_of_common_words, word_log_likelihoods
 from bot.language.word_frequencies import preload as preload_word_frequencies
 
 # How a turn's language was decided; stored with the turn so transcripts explain it.
@@ -65,6 +65,9 @@ KNOWN_DETECTORS = (DETECTOR_LEXICON, DETECTOR_SCRIPT, DETECTOR_LINGUA, DETECTOR_
 # Scripts without spaces between words: their letter count, not word count, measures text.
 _UNSPACED_SCRIPTS = ("han", "kana", "thai")
 SCREEN_MAX_LETTERS = 100
+# A word used at least once in 100,000 words of a language is common in it (zipf 4: "order",
+# "rebate", "updating" in English).
+COMMON_WORD_FREQUENCY = 1e-5
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ class IdentifierSettings:
         detect_unsupported: screen turns for languages the bot does not speak.
         unsupported_min_words: a turn needs this many words to be screened...
         unsupported_min_letters: ...and this many letters...
-        unsupported_min_confidence: ...and lingua's confidence in the unsupported language.
+        unsupported_min_confidence: ...and lingua's confidence in the unsupported language...
+        unsupported_max_common_share: ...and no supported language may use more than this
+            share of its words commonly (1 = no such check).
         script_min_letters: letters of an unsupported script that prove it (Thai, Greek...).
     """
 
@@ -126,6 +131,7 @@ class IdentifierSettings:
     unsupported_min_words: int = 3
     unsupported_min_letters: int = 12
     unsupported_min_confidence: float = 0.7
+    unsupported_max_common_share: float = 0.6
     script_min_letters: int = 3
 
 
@@ -234,12 +240,23 @@ class LanguageIdentifier:
         confidence = sum(score for code, score in ranking if code not in self.supported_languages)
         if top in self.supported_languages or confidence < self.settings.unsupported_min_confidence:
             return None
+        if self._mostly_common_words(evidence):
+            return None
         if DETECTOR_LANGDETECT in self.settings.detectors:
             second_opinion = langdetect_ranking(evidence.letters[:SCREEN_MAX_LETTERS])
             if not second_opinion or second_opinion[0][0] in self.supported_languages:
                 return None
         best = next((code for code, _ in ranking if code in evidence.candidates), None)
         return LanguageGuess(None, confidence, METHOD_UNSUPPORTED, best, supported=False, detected=top)
+
+    def _mostly_common_words(self, evidence: _Evidence) -> bool:
+        """Whether a supported language uses most of the turn's words commonly: short, typo-
+        ridden English ("help updating order 00123842") looks Dutch or Tswana to a trigram
+        model, but every word of it is everyday English."""
+        share = self.settings.unsupported_max_common_share
+        if DETECTOR_WORD_FREQUENCY not in self.settings.detectors or share >= 1.0:
+            return False
+        return any(share_of_common_words(evidence.words, code, COMMON_WORD_FREQUENCY) > share for code in evidence.candidates)
 
     def _by_lexicon(self, evidence: _Evidence) -> Optional[LanguageGuess]:
         """Decides a short turn made only of common chat words of one language."""

@@ -44,6 +44,11 @@ def _frequencies(code: str) -> Dict[str, float]:
     return get_frequency_dict(code, wordlist=WORDLIST)
 
 
+def _as_listed(word: str) -> str:
+    """`word` as the lists store it: lower case, straight apostrophes."""
+    return word.lower().replace("\u2019", "'")
+
+
 def preload(codes: Iterable[str]) -> None:
     """Loads the lists of `codes` now, so no customer waits for them."""
     for code in codes:
@@ -51,17 +56,23 @@ def preload(codes: Iterable[str]) -> None:
             _frequencies(code)
 
 
-def word_log_likelihoods(words: Sequence[str], codes: Sequence[str]) -> Dict[str, float]:
-    """log P(words | language) for each of `codes` that has a list, words taken as independent.
+def share_of_common_words(words: Sequence[str], code: str, min_frequency: float) -> float:
+    """The share of `words` that `code`'s list holds at `min_frequency` or more (0 without a list)."""
+    if not words or code not in languages_with_lists():
+        return 0.0
+    frequencies = _frequencies(code)
+    common = sum(frequencies.get(_as_listed(word), 0.0) >= min_frequency for word in words)
+    return common / len(words)
 
-    Words are compared in lower case with straight apostrophes, as the lists store them.
-    """
+
+def word_log_likelihoods(words: Sequence[str], codes: Sequence[str]) -> Dict[str, float]:
+    """log P(words | language) for each of `codes` that has a list, words taken as independent."""
     scores: Dict[str, float] = {}
     for code in codes:
         if code not in languages_with_lists():
             continue
         frequencies = _frequencies(code)
         scores[code] = sum(
-            math.log(frequencies.get(word.lower().replace("\u2019", "'"), UNLISTED_FREQUENCY)) for word in words
+            math.log(frequencies.get(_as_listed(word), UNLISTED_FREQUENCY)) for word in words
         )
     return scores
