@@ -30,11 +30,11 @@ from typing import Any, Dict, List, Sequence
 import numpy as np
 
 from bench.report import format_table, write_results
+from bot.components.multilingual_intent_classifier import MultilingualIntentClassifier
 from bot.evaluation.datasets import (
     Example, held_out_split, load_bitext, load_nlu_examples, per_intent_sample, subsample,
 )
 from bot.evaluation.pipelines import RASA_DEFAULT_PIPELINE, project_pipeline, train_pipeline, with_options
-from bot.components.multilingual_intent_classifier import MultilingualIntentClassifier
 from bot.evaluation.report import Prediction, summarize
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]

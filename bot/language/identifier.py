@@ -309,9 +309,7 @@ class LanguageIdentifier:
         this decides far more turns at the same precision (FLORES + NLU dev data).
         """
         votes = lexicon_votes(words, [code for code, _ in ranking])
-        scores = [(code, score * math.exp(self.settings.lexicon_weight * votes[code])) for code, score in ranking]
-        total = sum(score for _, score in scores) or 1.0
-        return sorted(((code, score / total) for code, score in scores), key=lambda item: item[1], reverse=True)
+        return _normalised({code: score * math.exp(self.settings.lexicon_weight * votes[code]) for code, score in ranking})
 
     def _with_word_frequencies(self, ranking: Ranking, words: Sequence[str]) -> Ranking:
         """The model's ranking times P(words | language) ** word_frequency_weight, renormalised.
@@ -326,9 +324,7 @@ class LanguageIdentifier:
         likelihoods = word_log_likelihoods(words, codes)
         logs = {code: math.log(max(score, 1e-12)) + weight * likelihoods[code] for code, score in ranking}
         top = max(logs.values())
-        scores = {code: math.exp(value - top) for code, value in logs.items()}
-        total = sum(scores.values())
-        return sorted(((code, score / total) for code, score in scores.items()), key=lambda item: item[1], reverse=True)
+        return _normalised({code: math.exp(value - top) for code, value in logs.items()})
 
     @staticmethod
     def _langdetect_among(letters: str, candidates: Sequence[str]) -> Ranking:
@@ -336,3 +332,9 @@ class LanguageIdentifier:
         ranking = [(code, p) for code, p in langdetect_ranking(letters) if code in candidates]
         total = sum(p for _, p in ranking)
         return [(code, p / total) for code, p in ranking] if total else []
+
+
+def _normalised(scores: Dict[str, float]) -> Ranking:
+    """`scores` divided by their sum, best first."""
+    total = sum(scores.values()) or 1.0
+    return sorted(((code, score / total) for code, score in scores.items()), key=lambda item: item[1], reverse=True)

@@ -1,5 +1,7 @@
 """Word frequencies: how often each language uses a word, from wordfreq's bundled lists."""
 
+import math
+
 from bot.language.word_frequencies import UNLISTED_FREQUENCY, languages_with_lists, word_log_likelihoods
 
 
@@ -11,7 +13,7 @@ def test_a_word_is_most_likely_in_the_language_that_uses_it_most():
 def test_a_word_no_list_has_counts_the_same_for_every_language():
     scores = word_log_likelihoods(["xqzvbrt"], ["en", "de", "fr"])
     assert len(set(scores.values())) == 1
-    assert scores["en"] < 0 and abs(scores["en"] - __import__("math").log(UNLISTED_FREQUENCY)) < 1e-9
+    assert scores["en"] < 0 and abs(scores["en"] - math.log(UNLISTED_FREQUENCY)) < 1e-9
 
 
 def test_case_and_typographic_apostrophes_do_not_matter():
