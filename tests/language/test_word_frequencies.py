@@ -2,6 +2,8 @@
 
 import math
 
+import pytest
+
 from bot.language.word_frequencies import UNLISTED_FREQUENCY, languages_with_lists, word_log_likelihoods
 
 
@@ -23,3 +25,26 @@ def test_case_and_typographic_apostrophes_do_not_matter():
 def test_languages_without_a_list_are_left_out():
     assert "xx" not in languages_with_lists()
     assert set(word_log_likelihoods(["hello"], ["en", "xx"])) == {"en"}
+
+
+def test_words_typed_without_accents_count_for_the_language_that_accents_them():
+    # "informacion", "envio": Spanish customers often leave the accents off.
+    scores = word_log_likelihoods(["informacion", "envio"], ["es", "pt", "en"])
+    assert max(scores, key=scores.get) == "es"
+    # An ASCII-only gateway dropped the accented letters of "visión" and "límites".
+    dropped = word_log_likelihoods(["visin", "lmites"], ["es", "pt", "fr", "en"])
+    assert max(dropped, key=dropped.get) == "es"
+
+
+def test_a_listed_spelling_is_not_also_credited_as_a_lost_accent():
+    from wordfreq import get_frequency_dict
+
+    # "como" is listed in Spanish itself; the frequency of "cómo" must not be added to it.
+    listed = get_frequency_dict("es", wordlist="large")["como"]
+    assert math.exp(word_log_likelihoods(["como"], ["es"])["es"]) == pytest.approx(listed)
+
+
+def test_sharp_s_is_looked_up_as_the_lists_fold_it():
+    # wordfreq stores German "heißt" as "heisst"; lower() alone would miss it.
+    scores = word_log_likelihoods(["heißt"], ["de", "en"])
+    assert scores["de"] > math.log(1e-5) > scores["en"]
