@@ -203,6 +203,8 @@ def test_missing_model_folder_names_the_fix(tmp_path):
         ("storage_dtype", "int8"),
         ("calibrate_temperature", "yes"),
         ("max_length", 0),
+        ("inference_threads", 0),
+        ("inference_precision", "int8"),
     ],
 )
 def test_bad_config_names_key_and_value(tiny_bert, key, value):
@@ -250,5 +252,9 @@ def test_real_encoder_fine_tunes_reloads_identically_and_transfers(encoder_dir, 
     # Two epochs on 120 examples: most, not necessarily all, unseen-language probes land.
     assert sum(r[0]["name"] == e for r, e in zip(before, expected)) >= 3
     assert rankings(reload(tmp_path, cfg), probes) == before
+    # bfloat16 inference (the default where the CPU has it) understands what float32 does.
+    for precision in ("float32", "bfloat16"):
+        ranked = rankings(reload(tmp_path, {**cfg, "inference_precision": precision}), probes)
+        assert [r[0]["name"] for r in ranked] == [r[0]["name"] for r in before]
     stored = next(tmp_path.rglob("finetuned.safetensors"))
     assert stored.stat().st_size < 30_000_000  # two fp16 layers + head, not the 465 MB encoder
