@@ -15,6 +15,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from bot.models.cpu_inference import cpu_inference
+
 DEFAULT_ENCODER_DIR = Path("build") / "encoders" / "multilingual-e5-small"
 
 
@@ -65,6 +67,7 @@ class SentenceEncoder:
 
         self.path = check_encoder_dir(path)
         torch.set_num_threads(threads)
+        self.threads = threads
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         self.dimension = int(self.model.get_embedding_dimension())
@@ -74,14 +77,17 @@ class SentenceEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if prompt_name not in self.model.prompts:
             prompt_name = None  # a model without e5-style prefixes embeds plain text
-        vectors = self.model.encode(
-            list(texts),
-            prompt_name=prompt_name,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+        # One text (a customer's turn) is faster on one thread: the hand-off between two
+        # costs more than the second core saves (bot/models/cpu_inference.py).
+        with cpu_inference(1 if len(texts) == 1 else self.threads, "float32"):
+            vectors = self.model.encode(
+                list(texts),
+                prompt_name=prompt_name,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
         return vectors.astype(np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
