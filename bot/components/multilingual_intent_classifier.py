@@ -273,8 +273,10 @@ class EncoderNetwork:
 
         Autocast would otherwise convert every weight matrix again on every message (40% of
         a message's time); the products are the same either way. Only for prediction: the
-        network is not trained further afterwards.
+        network is not trained further afterwards. Calling it again does nothing.
         """
+        if self.head.weight.dtype == self.torch.bfloat16:
+            return
         for module in list(self.encoder.modules()) + [self.head]:
             if isinstance(module, self.torch.nn.Linear):
                 module.to(self.torch.bfloat16)
@@ -385,7 +387,6 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         self.temperature = temperature
         self.logistic = logistic
         self.training_report = training_report or {}
-        self._bfloat16_weights = False  # set on the first bfloat16 prediction
 
     @staticmethod
     def _validate(config: Dict[Text, Any]) -> None:
@@ -687,9 +688,8 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         if self.config["mode"] == "frozen_logistic":
             vectors = load_encoder(self.config["model_path"], self.config["threads"]).embed_queries(texts)
             return softmax(vectors @ self.logistic[0].T + self.logistic[1])
-        if uses_bfloat16(self.config["inference_precision"]) and not self._bfloat16_weights:
+        if uses_bfloat16(self.config["inference_precision"]):
             self.network.keep_linear_weights_in_bfloat16()
-            self._bfloat16_weights = True
         with cpu_inference(self.config["inference_threads"], self.config["inference_precision"]):
             logits = self.network.predict_logits(texts, self.config["inference_batch_size"])
         return softmax(logits / self.temperature)
