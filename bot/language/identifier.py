@@ -329,9 +329,8 @@ class LanguageIdentifier:
     @staticmethod
     def _langdetect_among(letters: str, candidates: Sequence[str]) -> Ranking:
         """langdetect's ranking restricted to `candidates`, renormalised."""
-        ranking = [(code, p) for code, p in langdetect_ranking(letters) if code in candidates]
-        total = sum(p for _, p in ranking)
-        return [(code, p / total) for code, p in ranking] if total else []
+        scores = {code: p for code, p in langdetect_ranking(letters) if code in candidates}
+        return _normalised(scores) if sum(scores.values()) else []
 
 
 def _normalised(scores: Dict[str, float]) -> Ranking:
