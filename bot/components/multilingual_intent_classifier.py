@@ -272,11 +272,9 @@ class EncoderNetwork:
         """Stores the linear layers' weights in bfloat16 once, for bfloat16 inference.
 
         Autocast would otherwise convert every weight matrix again on every message (40% of
-        a message's time); the products are the same either way. Only for prediction: the
-        network is not trained further afterwards. Calling it again does nothing.
+        a message's time); the products are the same either way. Only for a loaded model:
+        it is not trained further.
         """
-        if self.head.weight.dtype == self.torch.bfloat16:
-            return
         for module in list(self.encoder.modules()) + [self.head]:
             if isinstance(module, self.torch.nn.Linear):
                 module.to(self.torch.bfloat16)
@@ -676,6 +674,8 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         network.prompt = meta["prompt"]
         network.load_state(load_file(str(directory / WEIGHTS_FILE)))
         network.set_training(False)
+        if uses_bfloat16(config["inference_precision"]):
+            network.keep_linear_weights_in_bfloat16()
         return cls(
             config, model_storage, resource, network=network, labels=meta["labels"],
             temperature=float(meta["temperature"]), training_report=meta.get("training"),
@@ -688,8 +688,6 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         if self.config["mode"] == "frozen_logistic":
             vectors = load_encoder(self.config["model_path"], self.config["threads"]).embed_queries(texts)
             return softmax(vectors @ self.logistic[0].T + self.logistic[1])
-        if uses_bfloat16(self.config["inference_precision"]):
-            self.network.keep_linear_weights_in_bfloat16()
         with cpu_inference(self.config["inference_threads"], self.config["inference_precision"]):
             logits = self.network.predict_logits(texts, self.config["inference_batch_size"])
         return softmax(logits / self.temperature)
