@@ -48,3 +48,17 @@ def test_sharp_s_is_looked_up_as_the_lists_fold_it():
     # wordfreq stores German "heißt" as "heisst"; lower() alone would miss it.
     scores = word_log_likelihoods(["heißt"], ["de", "en"])
     assert scores["de"] > math.log(1e-5) > scores["en"]
+
+
+def test_an_elided_article_or_pronoun_counts_for_the_language_that_elides():
+    # wordfreq splits "j'attends" into "j" + "attends"; the clitic is what makes it French.
+    for word, expected in (("j'attends", "fr"), ("l'adresse", "fr"), ("un'altra", "it"), ("l'ordine", "it")):
+        scores = word_log_likelihoods([word], ["en", "fr", "it", "es", "pt", "de"])
+        assert max(scores, key=scores.get) == expected, word
+
+
+def test_a_word_listed_with_its_apostrophe_keeps_its_own_frequency():
+    from wordfreq import get_frequency_dict
+
+    listed = get_frequency_dict("en", wordlist="large")["women's"]
+    assert math.exp(word_log_likelihoods(["women's"], ["en"])["en"]) == pytest.approx(listed)
