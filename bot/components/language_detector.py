@@ -102,6 +102,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "lexicon_weight": _DEFAULTS.lexicon_weight,
             # Exponent of the word-frequency evidence in Latin-script turns (0 = unused).
             "word_frequency_weight": _DEFAULTS.word_frequency_weight,
+            # ...and in a turn of a single word, where the letters say the least.
+            "single_word_frequency_weight": _DEFAULTS.single_word_frequency_weight,
             # Recognise turns written in a language the bot does not speak.
             "detect_unsupported": _DEFAULTS.detect_unsupported,
             # Only turns with this many words...
@@ -127,6 +129,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             lexicon_max_words=int(config["lexicon_max_words"]),
             lexicon_weight=float(config["lexicon_weight"]),
             word_frequency_weight=float(config["word_frequency_weight"]),
+            single_word_frequency_weight=float(config["single_word_frequency_weight"]),
             detect_unsupported=bool(config["detect_unsupported"]),
             unsupported_min_words=int(config["unsupported_min_words"]),
             unsupported_min_letters=int(config["unsupported_min_letters"]),
@@ -180,7 +183,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"LanguageDetector: '{key}' must be a whole number >= 0, got {value!r}.")
-        for key in ("lexicon_weight", "word_frequency_weight"):
+        for key in ("lexicon_weight", "word_frequency_weight", "single_word_frequency_weight"):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"LanguageDetector: '{key}' must be a number >= 0, got {value!r}.")

@@ -96,6 +96,7 @@ def test_channel_language_hint(metadata, expected):
         ({"unsupported_min_words": -1}, "unsupported_min_words"),
         ({"lexicon_weight": -1}, "lexicon_weight"),
         ({"word_frequency_weight": "high"}, "word_frequency_weight"),
+        ({"single_word_frequency_weight": -1}, "single_word_frequency_weight"),
         ({"detect_unsupported": "yes"}, "detect_unsupported"),
     ],
 )

@@ -77,6 +77,13 @@ def test_an_elided_article_points_to_french_or_italian(identifier, text, expecte
     assert identifier.identify(text).best_candidate == expected
 
 
+@pytest.mark.parametrize("text, expected", [("surface", "en"), ("director", "en"), ("sistema", "es")])
+def test_a_single_word_leans_more_on_how_often_each_language_uses_it(identifier, text, expected):
+    assert identifier.identify(text).best_candidate == expected
+    even = LanguageIdentifier(LANGUAGES, IdentifierSettings(single_word_frequency_weight=1.0))
+    assert even.identify(text).best_candidate != expected  # the letters alone lean elsewhere
+
+
 def test_without_word_frequencies_letters_alone_decide():
     identifier = LanguageIdentifier(LANGUAGES, IdentifierSettings(detectors=("lexicon", "script", "lingua")))
     assert identifier.identify("refund").best_candidate != "en"
