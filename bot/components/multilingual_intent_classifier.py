@@ -42,6 +42,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.language.typing_errors import with_typing_error
 from bot.models.cpu_inference import PRECISIONS, cpu_inference, uses_bfloat16
 from bot.models.encoder import DEFAULT_ENCODER_DIR, check_encoder_dir, encoder_fingerprint, load_encoder
 
@@ -326,6 +327,10 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
             "trainable_layers": 4,
             # Passes over the training examples (early stopping may end sooner).
             "epochs": 3,
+            # Noisy copies of each training example with one typing error in one word
+            # ("teack my order"), so typos customers make are no surprise (0 = none).
+            # Only words in cased scripts are changed (bot/language/typing_errors.py).
+            "typing_error_copies": 1,
             # Examples per optimisation step.
             "batch_size": 32,
             # AdamW learning rate of the trained encoder layers.
@@ -403,7 +408,7 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         for key in ("threads", "max_length", "epochs", "batch_size", "inference_batch_size", "inference_threads", "max_iter"):
             if not isinstance(config.get(key), int) or isinstance(config.get(key), bool) or config[key] < 1:
                 fail(key, "an integer >= 1")
-        for key in ("trainable_layers", "early_stopping_patience", "ranking_length", "random_seed"):
+        for key in ("trainable_layers", "early_stopping_patience", "ranking_length", "random_seed", "typing_error_copies"):
             if not isinstance(config.get(key), int) or isinstance(config.get(key), bool) or config[key] < 0:
                 fail(key, "an integer >= 0")
         for key in ("learning_rate", "head_learning_rate", "C"):
@@ -475,11 +480,14 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         )
         self.network = network
         train_idx, val_idx = stratified_split([self.labels[t] for t in targets], config["validation_fraction"], seed)
+        written = len(texts)
+        # Noisy copies join the training side only: validation measures the examples as written.
+        texts, targets, train_idx = self._with_typing_errors(texts, targets, train_idx, config["typing_error_copies"], seed)
         token_ids = network.tokenize(texts)
         logger.info(
             f"{COMPONENT}: fine-tuning the top {len(network.layers) - network.frozen_layers} of "
-            f"{len(network.layers)} layers on {len(train_idx)} examples of {len(self.labels)} intents "
-            f"({len(val_idx)} held out for validation)"
+            f"{len(network.layers)} layers on {len(train_idx)} examples of {len(self.labels)} intents, "
+            f"{len(texts) - written} of them copies with a typing error ({len(val_idx)} held out for validation)"
         )
         # The frozen half never changes: run it once per example and keep its output.
         states: List[Any] = [None] * len(texts)
@@ -550,7 +558,10 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         network.round_to(config["storage_dtype"])
         network.set_training(False)
         self.temperature = 1.0
-        report: Dict[str, Any] = {"history": history, "train_examples": len(train_idx), "validation_examples": len(val_idx)}
+        report: Dict[str, Any] = {
+            "history": history, "train_examples": len(train_idx), "typing_error_copies": len(texts) - written,
+            "validation_examples": len(val_idx),
+        }
         if val_idx:
             with torch.inference_mode():
                 val_logits = np.concatenate(
@@ -566,6 +577,24 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
             f"{COMPONENT}: trained in {report['train_seconds']} s; temperature {self.temperature:.3f}; "
             f"validation suggests FallbackClassifier threshold <= {report.get('suggested_fallback_threshold')}"
         )
+
+    @staticmethod
+    def _with_typing_errors(
+        texts: List[str], targets: np.ndarray, train_idx: List[int], copies: int, seed: int
+    ) -> Tuple[List[str], np.ndarray, List[int]]:
+        """`texts` and `targets` extended by `copies` noisy copies of each training example,
+        and the training indices extended by the copies' indices."""
+        rng = random.Random(seed)
+        noisy: List[Tuple[str, int]] = []
+        for _ in range(copies):
+            for index in train_idx:
+                copy = with_typing_error(texts[index], rng)
+                if copy is not None:
+                    noisy.append((copy, int(targets[index])))
+        if not noisy:
+            return texts, targets, train_idx
+        extended_idx = train_idx + list(range(len(texts), len(texts) + len(noisy)))
+        return texts + [text for text, _ in noisy], np.concatenate([targets, [t for _, t in noisy]]), extended_idx
 
     def _validation_scores(self, states: List[Any], targets: Any, val_idx: List[int]) -> Tuple[float, float]:
         import torch

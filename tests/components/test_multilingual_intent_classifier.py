@@ -129,8 +129,23 @@ def test_training_records_history_temperature_and_threshold(tiny_bert, tmp_path)
     assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3]
     assert {"train_loss", "val_loss", "val_accuracy"} <= set(meta["training"]["history"][0])
     assert meta["training"]["validation_examples"] == 6  # 2 of 8 examples per intent
+    # One noisy copy of each of the 18 training examples that has a word of 3+ letters.
+    assert 0 < meta["training"]["typing_error_copies"] <= 18 == meta["training"]["train_examples"] - meta["training"]["typing_error_copies"]
     assert meta["temperature"] > 0 and meta["labels"] == sorted(INTENTS)
     assert classifier.training_report["suggested_fallback_threshold"] is not None
+
+
+def test_typing_error_copies_join_the_training_side_only():
+    texts = ["where is my order", "refund please", "hi", "注文はどこですか", "hello there"]
+    targets = np.array([0, 1, 2, 0, 2])
+    train_idx = [0, 1, 2, 3]  # 4 ("hello there") is held out for validation
+    extended, extended_targets, extended_idx = MultilingualIntentClassifier._with_typing_errors(texts, targets, train_idx, 2, 42)
+    assert extended[:5] == texts and extended_idx[:4] == train_idx and 4 not in extended_idx
+    copies = extended[5:]
+    # "hi" is too short to mistype and Japanese is not typed letter by letter: two copies each of the others.
+    assert len(copies) == 4 and all(c not in texts for c in copies)
+    assert extended_targets[5:].tolist() == [0, 1, 0, 1] and extended_idx[4:] == [5, 6, 7, 8]
+    assert MultilingualIntentClassifier._with_typing_errors(texts, targets, train_idx, 0, 42) == (texts, targets, train_idx)
 
 
 def test_same_seed_trains_the_same_model(tiny_bert, tmp_path):
@@ -205,6 +220,7 @@ def test_missing_model_folder_names_the_fix(tmp_path):
         ("max_length", 0),
         ("inference_threads", 0),
         ("inference_precision", "int8"),
+        ("typing_error_copies", -1),
     ],
 )
 def test_bad_config_names_key_and_value(tiny_bert, key, value):
