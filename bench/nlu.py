@@ -10,7 +10,10 @@ Sets:
   crosslingual  trained on the English examples only, tested on the other 11 languages'
                 held-out examples (transfer = this accuracy / the demo model's on them)
   bitext        Bitext customer support (27 intents), fixed 80/20 split per intent
-  fewshot       the same test set, 10 training examples per intent
+  bitext_cv     all 4,514 Bitext requests, 5-fold cross-validation (every request tested
+                once, by a model that never saw it): at 99.7% one 902-request split cannot
+                tell two good systems apart, five folds test five times as many requests
+  fewshot       the same test set as bitext, 10 training examples per intent
   oos           bench/data/nlu_out_of_scope.yml (120 requests, 12 languages) against the
                 demo models: recall of hand-off (out_of_scope intent or confidence below
                 the fallback threshold) and the in-scope accuracy it costs
@@ -24,15 +27,16 @@ import argparse
 import logging
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from bench.report import format_table, write_results
 from bot.components.multilingual_intent_classifier import MultilingualIntentClassifier
 from bot.evaluation.datasets import (
-    Example, held_out_split, load_bitext, load_nlu_examples, per_intent_sample, subsample,
+    Example, cross_validation_folds, held_out_split, load_bitext, load_nlu_examples, per_intent_sample, subsample,
 )
 from bot.evaluation.pipelines import RASA_DEFAULT_PIPELINE, project_pipeline, train_pipeline, with_options
 from bot.evaluation.report import Prediction, summarize
@@ -41,10 +45,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 BITEXT = PROJECT_DIR.parent / "shared" / "data" / "bitext" / "customer_support_sample.csv"
 OUT_OF_SCOPE = PROJECT_DIR / "bench" / "data" / "nlu_out_of_scope.yml"
 SYSTEMS = ("bridge", "rasa_default", "frozen_lr")
-SETS = ("demo", "crosslingual", "bitext", "fewshot", "oos")
+SETS = ("demo", "crosslingual", "bitext", "bitext_cv", "fewshot", "oos")
+BITEXT_FOLDS = 5
 OOS_INTENT = "out_of_scope"
 IN_SCOPE_COST_BUDGET = 0.02  # in-scope accuracy a hand-off threshold may cost
 # ms/msg: the whole Rasa parse (every component); classifier ms: MultilingualIntentClassifier alone.
+# On a cross-validated set, test counts the messages of every fold, train and train s are a fold's.
 HEADERS = ["set", "system", "train", "test", "accuracy", "macro-F1", "train s", "ms/msg", "classifier ms"]
 
 
@@ -92,6 +98,65 @@ def out_of_scope_scores(in_scope: Sequence[Prediction], oos: Sequence[Prediction
     return {"configured": configured, f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost": best, "in_scope_accuracy_without_handoff": round(base, 4)}
 
 
+def paired_comparison(ours: Sequence[Prediction], theirs: Sequence[Prediction]) -> Dict[str, Any]:
+    """On the same test messages: how many only one of two systems got right, and the exact
+    McNemar p-value of that split (how likely it is if both systems were equally good)."""
+    from scipy.stats import binomtest
+
+    if [p.text for p in ours] != [p.text for p in theirs]:
+        raise ValueError("paired_comparison: the two systems were tested on different messages.")
+    only_ours = sum(a.predicted == a.intent != b.predicted for a, b in zip(ours, theirs))
+    only_theirs = sum(b.predicted == b.intent != a.predicted for a, b in zip(ours, theirs))
+    discordant = only_ours + only_theirs
+    p_value = binomtest(only_ours, discordant, 0.5).pvalue if discordant else 1.0
+    return {"only_bridge_right": only_ours, "only_baseline_right": only_theirs, "p_value": round(float(p_value), 4)}
+
+
+Fold = Tuple[List[Example], List[Example]]  # (train, test)
+
+
+@dataclass
+class Evaluation:
+    """One system on one set: the test predictions of every fold, pooled."""
+
+    predictions: List[Prediction]
+    train_examples: int  # per fold (the largest fold's)
+    train_seconds: float  # mean of a fold
+    ms_per_message: float  # whole Rasa parse, over every test message
+    classifier_ms: Optional[float]  # MultilingualIntentClassifier alone (None for other systems)
+    oos_predictions: Optional[List[Prediction]]  # of the last fold's model, when asked for
+
+
+def evaluate(name: str, pipeline: List[Dict[str, Any]], folds: Sequence[Fold], workdir: Path,
+             oos: Optional[Sequence[Example]] = None) -> Evaluation:
+    """Trains `pipeline` on each fold's training side and tests it on that fold's test side."""
+    predictions: List[Prediction] = []
+    oos_predictions = None
+    train_seconds, parse_ms, classifier_ms = [], [], []
+    for index, (train, test) in enumerate(folds):
+        folder = workdir / f"{name}-{index}"
+        trained = train_pipeline(f"{name}-{index}", pipeline, train, folder)
+        run = trained.predict(test)
+        component_ms = trained.component_ms_per_message(MultilingualIntentClassifier, [e.text for e in test])
+        if oos is not None:
+            oos_predictions = trained.predict(oos).predictions
+        trained.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        predictions += run.predictions
+        train_seconds.append(trained.train_seconds)
+        parse_ms.append(run.ms_per_message * len(test))
+        if component_ms is not None:
+            classifier_ms.append(component_ms * len(test))
+    return Evaluation(
+        predictions=predictions,
+        train_examples=max(len(train) for train, _ in folds),
+        train_seconds=float(np.mean(train_seconds)),
+        ms_per_message=sum(parse_ms) / len(predictions),
+        classifier_ms=sum(classifier_ms) / len(predictions) if classifier_ms else None,
+        oos_predictions=oos_predictions,
+    )
+
+
 def main(argv: List[str]) -> Dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bridge bench nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="subsample: 1 test example per intent x language, 1,000 Bitext train / 270 test, DIET 30 epochs")
@@ -117,50 +182,48 @@ def main(argv: List[str]) -> Dict[str, Any]:
     demo_train, demo_test = held_out_split(demo, test_per_group=3, seed=args.seed)
     if args.quick:
         _, demo_test = held_out_split(demo_test, test_per_group=1, seed=args.seed)
-    bitext_train, bitext_test = held_out_split(load_bitext(BITEXT), test_fraction=0.2, seed=args.seed, by_language=False)
+    bitext = load_bitext(BITEXT)
+    bitext_train, bitext_test = held_out_split(bitext, test_fraction=0.2, seed=args.seed, by_language=False)
     if args.quick:
         bitext_train, bitext_test = subsample(bitext_train, 1000, args.seed), per_intent_sample(bitext_test, 10, args.seed)
-    splits: Dict[str, Any] = {
-        "demo": (demo_train, demo_test),
-        "crosslingual": ([e for e in demo if e.language == "en"], [e for e in demo_test if e.language != "en"]),
-        "bitext": (bitext_train, bitext_test),
-        "fewshot": (per_intent_sample(bitext_train, 10, args.seed), bitext_test),
+        bitext = subsample(bitext, 1000, args.seed)
+    folds: Dict[str, List[Fold]] = {
+        "demo": [(demo_train, demo_test)],
+        "crosslingual": [([e for e in demo if e.language == "en"], [e for e in demo_test if e.language != "en"])],
+        "bitext": [(bitext_train, bitext_test)],
+        "bitext_cv": cross_validation_folds(bitext, BITEXT_FOLDS, args.seed, by_language=False),
+        "fewshot": [(per_intent_sample(bitext_train, 10, args.seed), bitext_test)],
     }
     oos = load_nlu_examples(OUT_OF_SCOPE)
     workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-nlu-"))
     results: Dict[str, Any] = {"quick": args.quick, "threads": args.threads, "diet_epochs": diet_epochs, "diet_bitext_cap": args.diet_bitext_cap, "sets": {}}
     rows, oos_rows, transfer_rows = [], [], []
-    demo_predictions: Dict[str, List[Prediction]] = {}
+    set_predictions: Dict[str, Dict[str, List[Prediction]]] = {}
     try:
         for set_name in [s for s in SETS if s in sets and s != "oos"] + (["demo"] if "oos" in sets and "demo" not in sets else []):
-            train, test = splits[set_name]
             for system in systems:
-                train_used = train
-                if system == "rasa_default" and set_name == "bitext" and len(train) > args.diet_bitext_cap:
-                    train_used = subsample(train, args.diet_bitext_cap, args.seed)
-                trained = train_pipeline(f"{set_name}-{system}", configs[system], train_used, workdir / f"{set_name}-{system}")
-                run = trained.predict(test)
-                classifier_ms = trained.component_ms_per_message(MultilingualIntentClassifier, [e.text for e in test])
-                extra_oos = trained.predict(oos) if set_name == "demo" and "oos" in sets else None
-                trained.close()
-                shutil.rmtree(workdir / f"{set_name}-{system}", ignore_errors=True)
+                cap = args.diet_bitext_cap if system == "rasa_default" and set_name.startswith("bitext") else None
+                system_folds = [(subsample(train, cap, args.seed), test) for train, test in folds[set_name]]
+                with_oos = oos if set_name == "demo" and "oos" in sets else None
+                run = evaluate(f"{set_name}-{system}", configs[system], system_folds, workdir, with_oos)
                 summary = summarize(run.predictions)
-                entry = {"train_examples": len(train_used), "test_examples": len(test), "accuracy": summary["accuracy"],
-                         "macro_f1": summary["macro_f1"], "train_seconds": round(trained.train_seconds, 1),
-                         "ms_per_message": round(run.ms_per_message, 2), "per_language": summary["per_language"]}
-                if classifier_ms is not None:
-                    entry["classifier_ms_per_message"] = round(classifier_ms, 2)
+                entry = {"train_examples": run.train_examples, "test_examples": len(run.predictions), "folds": len(system_folds),
+                         "accuracy": summary["accuracy"], "macro_f1": summary["macro_f1"],
+                         "errors": sum(p.predicted != p.intent for p in run.predictions),
+                         "train_seconds": round(run.train_seconds, 1), "ms_per_message": round(run.ms_per_message, 2),
+                         "per_language": summary["per_language"]}
+                if run.classifier_ms is not None:
+                    entry["classifier_ms_per_message"] = round(run.classifier_ms, 2)
                 results["sets"].setdefault(set_name, {})[system] = entry
                 write_results("nlu", results)  # an interrupted run keeps what it measured
                 if set_name in sets:
-                    rows.append([set_name, system, len(train_used), len(test), entry["accuracy"], entry["macro_f1"],
+                    rows.append([set_name, system, entry["train_examples"], entry["test_examples"], entry["accuracy"], entry["macro_f1"],
                                  entry["train_seconds"], entry["ms_per_message"], entry.get("classifier_ms_per_message", "-")])
                     print(format_table(HEADERS, rows[-1:]), flush=True)
-                if set_name == "demo":
-                    demo_predictions[system] = run.predictions
-                if extra_oos is not None:
+                set_predictions.setdefault(set_name, {})[system] = run.predictions
+                if run.oos_predictions is not None:
                     in_scope = [p for p in run.predictions if p.intent != OOS_INTENT]
-                    scores = out_of_scope_scores(in_scope, extra_oos.predictions, fallback_threshold(configs[system]))
+                    scores = out_of_scope_scores(in_scope, run.oos_predictions, fallback_threshold(configs[system]))
                     results.setdefault("oos", {})[system] = scores
                     best = scores[f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost"]
                     oos_rows.append([system, scores["configured"]["threshold"], scores["configured"]["oos_recall"],
@@ -168,12 +231,18 @@ def main(argv: List[str]) -> Dict[str, Any]:
                                      best["threshold"], best["oos_recall"]])
         if "crosslingual" in results["sets"] and "demo" in results["sets"]:
             for system, entry in results["sets"]["crosslingual"].items():
-                if system not in demo_predictions:
+                if system not in set_predictions.get("demo", {}):
                     continue
-                in_language = float(np.mean([p.predicted == p.intent for p in demo_predictions[system] if p.language != "en"]))
+                in_language = float(np.mean([p.predicted == p.intent for p in set_predictions["demo"][system] if p.language != "en"]))
                 ratio = entry["accuracy"] / in_language if in_language else 0.0
                 entry.update(in_language_accuracy=round(in_language, 4), transfer_ratio=round(ratio, 4))
                 transfer_rows.append([system, round(in_language, 4), entry["accuracy"], round(ratio, 4)])
+        paired_rows = []
+        for set_name, by_system in set_predictions.items():
+            for baseline in [b for b in by_system if b != "bridge" and "bridge" in by_system and set_name in sets]:
+                comparison = paired_comparison(by_system["bridge"], by_system[baseline])
+                results["sets"][set_name][baseline]["paired_with_bridge"] = comparison
+                paired_rows.append([set_name, baseline, comparison["only_bridge_right"], comparison["only_baseline_right"], comparison["p_value"]])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -186,6 +255,9 @@ def main(argv: List[str]) -> Dict[str, Any]:
         print(f"\nOut of scope ({len(oos)} requests, 12 languages) against the demo models")
         print(format_table(["system", "threshold", "OOS recall", "in-scope acc (no hand-off)", "in-scope acc (with)",
                             f"best t (<= {IN_SCOPE_COST_BUDGET:.0%} cost)", "OOS recall at best t"], oos_rows))
+    if paired_rows:
+        print("\nPaired with bridge, message by message (two-sided exact McNemar test)")
+        print(format_table(["set", "baseline", "only bridge right", "only baseline right", "p"], paired_rows))
     path = write_results("nlu", results)
     print(f"\nresults written to {path}")
     return results

@@ -84,6 +84,23 @@ def held_out_split(
     return train, test
 
 
+def cross_validation_folds(
+    examples: Sequence[Example], folds: int, seed: int = DEFAULT_SEED, by_language: bool = True
+) -> List[Tuple[List[Example], List[Example]]]:
+    """`folds` (train, test) pairs in which every example is tested exactly once: the i-th
+    example of each shuffled intent (x language) group is tested in fold i mod `folds`."""
+    if folds < 2:
+        raise ValueError(f"cross_validation_folds: folds must be at least 2, got {folds}.")
+    groups = _shuffled_groups(examples, by_language, seed)
+    return [
+        (
+            [e for group in groups for i, e in enumerate(group) if i % folds != fold],
+            [e for group in groups for i, e in enumerate(group) if i % folds == fold],
+        )
+        for fold in range(folds)
+    ]
+
+
 def per_intent_sample(examples: Sequence[Example], per_intent: int, seed: int = DEFAULT_SEED) -> List[Example]:
     """At most `per_intent` examples of each intent (the few-shot training sets)."""
     return [e for group in _shuffled_groups(examples, False, seed) for e in group[:per_intent]]

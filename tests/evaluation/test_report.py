@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from bot.evaluation.datasets import Example, held_out_split, load_nlu_examples, per_intent_sample
+import pytest
+
+from bot.evaluation.datasets import Example, cross_validation_folds, held_out_split, load_nlu_examples, per_intent_sample
 from bot.evaluation.report import Prediction, write_report
 from tests.conftest import LANGUAGES, PROJECT_DIR
 
@@ -48,3 +50,19 @@ def test_few_shot_sample_takes_at_most_n_per_intent():
     examples = [Example(f"{intent} {i}", intent) for intent in "abc" for i in range(20 if intent != "c" else 4)]
     sample = per_intent_sample(examples, 10)
     assert [sum(e.intent == x for e in sample) for x in "abc"] == [10, 10, 4]
+
+
+def test_cross_validation_tests_every_example_once_and_never_trains_on_it():
+    examples = [Example(f"{intent} {i}", intent) for intent in "abc" for i in range(12 if intent != "c" else 7)]
+    folds = cross_validation_folds(examples, 5, by_language=False)
+    tested = [e for _, test in folds for e in test]
+    assert Counter(tested) == Counter(examples)
+    for train, test in folds:
+        assert not set(train) & set(test) and len(train) + len(test) == len(examples)
+        assert {e.intent for e in test} == set("abc")  # stratified: every intent in every fold
+    assert cross_validation_folds(examples, 5, by_language=False) == folds  # fixed seed
+
+
+def test_cross_validation_needs_two_folds():
+    with pytest.raises(ValueError, match="at least 2"):
+        cross_validation_folds([Example("hi", "greet")], 1)
