@@ -8,8 +8,10 @@ into one space, the fine-tuned model also understands languages no example was w
 Training is made to fit 2 CPU cores: the embeddings and the lower transformer layers stay
 frozen, so their outputs are computed once and cached; only the top `trainable_layers` and
 the head are trained (AdamW, linear warm-up and decay, held-out validation split, early
-stopping, fixed seed). The confidences are temperature-calibrated on the validation split
-so that FallbackClassifier's threshold means the same thing from one training to the next.
+stopping, fixed seed). Each training example also gets a noisy copy with one typing error
+("teack my order"), because customers' typos were most of what the model got wrong. The
+confidences are temperature-calibrated on the validation split so that FallbackClassifier's
+threshold means the same thing from one training to the next.
 
 Only what training changed is stored through Rasa's model storage (top layers and head as
 safetensors, the tokenizer, a JSON of labels and settings); the frozen part is read from
