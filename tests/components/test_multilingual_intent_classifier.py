@@ -124,7 +124,7 @@ def test_train_persist_reload_gives_identical_predictions(encoder, request, tmp_
 
 
 def test_training_records_history_temperature_and_threshold(tiny_bert, tmp_path):
-    classifier = trained(tmp_path, config(tiny_bert, epochs=3, early_stopping_patience=5))
+    classifier = trained(tmp_path, config(tiny_bert, epochs=3, early_stopping_patience=5, typing_error_copies=1))
     meta = json.loads(next(tmp_path.rglob("classifier.json")).read_text())
     assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3]
     assert {"train_loss", "val_loss", "val_accuracy"} <= set(meta["training"]["history"][0])
