@@ -117,8 +117,8 @@ class IdentifierSettings:
         unsupported_min_words: a turn needs this many words to be screened...
         unsupported_min_letters: ...and this many letters...
         unsupported_min_confidence: ...and lingua's confidence in the unsupported language...
-        unsupported_max_common_share: ...and no supported language may use more than this
-            share of its words commonly (1 = no such check).
+        unsupported_max_common_share: ...and no supported language may use this share of
+            its words or more commonly (above 1 = no such check).
         script_min_letters: letters of an unsupported script that prove it (Thai, Greek...).
     """
 
@@ -257,9 +257,10 @@ class LanguageIdentifier:
         ridden English ("help updating order 00123842") looks Dutch or Tswana to a trigram
         model, but every word of it is everyday English."""
         share = self.settings.unsupported_max_common_share
-        if DETECTOR_WORD_FREQUENCY not in self.settings.detectors or share >= 1.0:
+        if DETECTOR_WORD_FREQUENCY not in self.settings.detectors or share > 1.0:
             return False
-        return any(share_of_common_words(evidence.words, code, COMMON_WORD_FREQUENCY) > share for code in evidence.candidates)
+        # At least: "acn i order from Hungary" has 3 everyday English words of 5, exactly 0.6.
+        return any(share_of_common_words(evidence.words, code, COMMON_WORD_FREQUENCY) >= share for code in evidence.candidates)
 
     def _by_lexicon(self, evidence: _Evidence) -> Optional[LanguageGuess]:
         """Decides a short turn made only of common chat words of one language."""

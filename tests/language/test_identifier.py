@@ -153,6 +153,12 @@ def test_a_word_or_two_is_never_called_unsupported(identifier, text):
     assert identifier.identify(text).supported
 
 
+def test_typo_ridden_english_of_mostly_everyday_words_is_not_called_unsupported(identifier):
+    # A Bitext request: lingua over all languages says Tsonga and langdetect Swedish, but 3 of
+    # its 5 words are everyday English.
+    assert identifier.identify("acn i order from Hungary").supported
+
+
 def test_restricted_to_supported_languages():
     identifier = LanguageIdentifier(["en", "de"], IdentifierSettings(detect_unsupported=False))
     assert identifier.identify("Quiero cancelar mi pedido, por favor").language in {"en", "de", None}
