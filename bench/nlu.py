@@ -18,7 +18,10 @@ Sets:
                 demo models: recall of hand-off (out_of_scope intent or confidence below
                 the fallback threshold) and the in-scope accuracy it costs
 
-Usage: bridge bench nlu [--quick] [--sets demo,oos] [--systems bridge,frozen_lr]
+On demo and crosslingual, bridge is also trained with other model seeds (--model-seeds, 3 by
+default): the table and the paired test use the first; a table of errors per seed follows.
+
+Usage: bridge bench nlu [--quick] [--sets demo,oos] [--systems bridge,frozen_lr] [--model-seeds 3]
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ OUT_OF_SCOPE = PROJECT_DIR / "bench" / "data" / "nlu_out_of_scope.yml"
 SYSTEMS = ("bridge", "rasa_default", "frozen_lr")
 SETS = ("demo", "crosslingual", "bitext", "bitext_cv", "fewshot", "oos")
 BITEXT_FOLDS = 5
+# On the demo-sized sets one fine-tuning run is a draw (±7 of 792 messages between seeds), so
+# bridge is trained once per model seed there; the other systems' training is deterministic
+# (frozen_lr) or far behind (DIET).
+MODEL_SEED_SETS = ("demo", "crosslingual")
 OOS_INTENT = "out_of_scope"
 IN_SCOPE_COST_BUDGET = 0.02  # in-scope accuracy a hand-off threshold may cost
 # ms/msg: the whole Rasa parse (every component); classifier ms: MultilingualIntentClassifier alone.
@@ -157,6 +164,10 @@ def evaluate(name: str, pipeline: List[Dict[str, Any]], folds: Sequence[Fold], w
     )
 
 
+def _errors(predictions: Sequence[Prediction]) -> int:
+    return sum(p.predicted != p.intent for p in predictions)
+
+
 def main(argv: List[str]) -> Dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bridge bench nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="subsample: 1 test example per intent x language, 1,000 Bitext train / 270 test, DIET 30 epochs")
@@ -166,7 +177,8 @@ def main(argv: List[str]) -> Dict[str, Any]:
     parser.add_argument("--diet-epochs", type=int, default=None, help="DIET epochs (rasa init: 100)")
     parser.add_argument("--diet-bitext-cap", type=int, default=1500, help="max Bitext training examples for DIET (slow on large sets)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads of the encoder systems (default: config.yml's); 1 is faster on a busy machine")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42, help="seed of the splits and of the first bridge model")
+    parser.add_argument("--model-seeds", type=int, default=3, help=f"bridge models trained (random_seed = --seed, 1, 2, ...) on {', '.join(MODEL_SEED_SETS)}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sets = [s for s in args.sets.split(",") if s]
@@ -175,6 +187,8 @@ def main(argv: List[str]) -> Dict[str, Any]:
         unknown = sorted(set(name) - set(allowed))
         if unknown:
             raise SystemExit(f"bridge bench nlu: unknown {unknown}; choose from {', '.join(allowed)}")
+    if args.model_seeds < 1:
+        raise SystemExit("bridge bench nlu: --model-seeds must be at least 1")
     diet_epochs = args.diet_epochs or (30 if args.quick else 100)
     configs = pipelines(Path(args.config), diet_epochs, args.threads)
 
@@ -197,7 +211,8 @@ def main(argv: List[str]) -> Dict[str, Any]:
     oos = load_nlu_examples(OUT_OF_SCOPE)
     workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-nlu-"))
     results: Dict[str, Any] = {"quick": args.quick, "threads": args.threads, "diet_epochs": diet_epochs, "diet_bitext_cap": args.diet_bitext_cap, "sets": {}}
-    rows, oos_rows, transfer_rows = [], [], []
+    model_seeds = [args.seed] + [seed for seed in range(1, args.model_seeds + 1) if seed != args.seed][: args.model_seeds - 1]
+    rows, oos_rows, transfer_rows, seed_rows = [], [], [], []
     set_predictions: Dict[str, Dict[str, List[Prediction]]] = {}
     try:
         for set_name in [s for s in SETS if s in sets and s != "oos"] + (["demo"] if "oos" in sets and "demo" not in sets else []):
@@ -209,11 +224,22 @@ def main(argv: List[str]) -> Dict[str, Any]:
                 summary = summarize(run.predictions)
                 entry = {"train_examples": run.train_examples, "test_examples": len(run.predictions), "folds": len(system_folds),
                          "accuracy": summary["accuracy"], "macro_f1": summary["macro_f1"],
-                         "errors": sum(p.predicted != p.intent for p in run.predictions),
+                         "errors": _errors(run.predictions),
                          "train_seconds": round(run.train_seconds, 1), "ms_per_message": round(run.ms_per_message, 2),
                          "per_language": summary["per_language"]}
                 if run.classifier_ms is not None:
                     entry["classifier_ms_per_message"] = round(run.classifier_ms, 2)
+                if set_name in MODEL_SEED_SETS and set_name in sets:
+                    seeds = model_seeds if system == "bridge" else model_seeds[:1]
+                    errors = [entry["errors"]] + [
+                        _errors(evaluate(f"{set_name}-{system}-seed{seed}", with_options(configs[system], "MultilingualIntentClassifier", random_seed=seed),
+                                         system_folds, workdir).predictions)
+                        for seed in seeds[1:]
+                    ]
+                    entry["model_seeds"] = {"seeds": seeds, "errors": errors, "mean_errors": round(float(np.mean(errors)), 1),
+                                            "mean_accuracy": round(1 - float(np.mean(errors)) / len(run.predictions), 4)}
+                    seed_rows.append([set_name, system, " / ".join(map(str, seeds)), " / ".join(map(str, errors)),
+                                      entry["model_seeds"]["mean_errors"], entry["model_seeds"]["mean_accuracy"]])
                 results["sets"].setdefault(set_name, {})[system] = entry
                 write_results("nlu", results)  # an interrupted run keeps what it measured
                 if set_name in sets:
@@ -248,6 +274,9 @@ def main(argv: List[str]) -> Dict[str, Any]:
 
     print("\nIntent classification" + (" (--quick)" if args.quick else ""))
     print(format_table(HEADERS, rows))
+    if seed_rows:
+        print("\nModel seeds: bridge trained once per seed (frozen_lr has no randomness; DIET, far behind, once)")
+        print(format_table(["set", "system", "random_seed", "errors", "mean errors", "mean accuracy"], seed_rows))
     if transfer_rows:
         print("\nCross-lingual transfer (the other 11 languages): English-only training vs training on all 12")
         print(format_table(["system", "in-language acc", "English-only acc", "transfer ratio"], transfer_rows))

@@ -205,7 +205,7 @@ class EncoderNetwork:
             for row, sequence in enumerate(sequences):
                 ids[row, : len(sequence)] = torch.tensor(sequence)
             return ids, mask
-        padded = torch.zeros(len(sequences), longest, sequences[0].shape[-1])
+        padded = torch.zeros(len(sequences), longest, sequences[0].shape[-1], dtype=sequences[0].dtype)
         for row, sequence in enumerate(sequences):
             padded[row, : len(sequence)] = sequence
         return padded, mask
