@@ -9,9 +9,10 @@ likelihoods is Bayes' rule with lingua as the prior; a word no list knows (a nam
 leaves lingua's judgement as it was.
 
 Text often reaches us without its accents: customers leave them off ("informacion"), and
-ASCII-only gateways and old exports drop the accented letters ("visin" for "visión"). A word
-no list holds is therefore also looked up among the listed words spelt those two ways, at a
-tenth of their frequency.
+ASCII-only gateways and old exports drop the accented letters ("visin" for "visión"). An ASCII
+word is therefore also looked up among the listed words spelt those two ways, and counts at
+least a tenth of their frequency, also when a list holds the broken spelling as a rare token
+of its own.
 
 French and Italian join an elided article or pronoun to the next word ("l'adresse",
 "j'attends", "un'altra"); wordfreq's tokenizer splits these, so its lists hold "l" and
@@ -80,12 +81,19 @@ def _as_listed(word: str) -> str:
 
 
 def _frequency(word: str, code: str) -> float:
-    """How often `code` uses `word`, counting its accented spellings; 0 when unlisted."""
+    """How often `code` uses `word`, at least as often as its accented spellings' share; 0
+    when unlisted.
+
+    The accented spellings count even when the list also holds the word as written: web
+    text with lost accents leaves rare tokens such as "poltico" and "ltimos" in the very list
+    whose language writes "político" and "últimos" (Spanish, at 1e-8), and alone those made
+    the language look unlikely. A real word ("como") keeps its own, larger frequency.
+    """
     listed = _as_listed(word)
-    frequency = _frequencies(code).get(listed)
-    if frequency is None and listed.isascii():
-        frequency = ACCENTLESS_SHARE * _accentless_frequencies(code).get(listed, 0.0)
-    return frequency or 0.0
+    frequency = _frequencies(code).get(listed, 0.0)
+    if listed.isascii():
+        frequency = max(frequency, ACCENTLESS_SHARE * _accentless_frequencies(code).get(listed, 0.0))
+    return frequency
 
 
 def _log_frequency(word: str, code: str) -> float:

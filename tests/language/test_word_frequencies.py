@@ -36,6 +36,13 @@ def test_words_typed_without_accents_count_for_the_language_that_accents_them():
     assert max(dropped, key=dropped.get) == "es"
 
 
+def test_a_rare_listed_token_does_not_hide_the_word_its_accents_were_lost_from():
+    # Spanish web text left "poltico" (from "político") in the Spanish list at 1e-8, while
+    # Portuguese lists no such token: the Spanish word must still count as Spanish.
+    scores = word_log_likelihoods(["poltico", "ltimos"], ["es", "pt"])
+    assert scores["es"] > scores["pt"]
+
+
 def test_a_listed_spelling_is_not_also_credited_as_a_lost_accent():
     from wordfreq import get_frequency_dict
 
