@@ -81,8 +81,8 @@ def _as_listed(word: str) -> str:
 
 
 def _frequency(word: str, code: str) -> float:
-    """How often `code` uses `word`, at least as often as its accented spellings' share; 0
-    when unlisted.
+    """How often `code` uses `word`: its listed frequency or, if larger, the accentless share
+    of the accented words it may be spelt from; 0 when neither is listed.
 
     The accented spellings count even when the list also holds the word as written: web
     text with lost accents leaves rare tokens such as "poltico" and "ltimos" in the very list
