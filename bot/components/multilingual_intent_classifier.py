@@ -10,8 +10,8 @@ frozen, so their outputs are computed once and cached; only the top `trainable_l
 the head are trained (AdamW, linear warm-up and decay, held-out validation split, early
 stopping, fixed seed). Optionally each training example also gets noisy copies with one
 typing error ("teack my order"): on Bitext, customers' typos were most of what the model got
-wrong. The confidences are temperature-calibrated on the validation split so that FallbackClassifier's
-threshold means the same thing from one training to the next.
+wrong. The confidences are temperature-calibrated on the validation split so that
+FallbackClassifier's threshold means the same thing from one training to the next.
 
 Only what training changed is stored through Rasa's model storage (top layers and head as
 safetensors, the tokenizer, a JSON of labels and settings); the frozen part is read from
