@@ -47,6 +47,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.language.typing_errors import with_typing_error
 from bot.models.cpu_inference import PRECISIONS, cpu_inference, uses_bfloat16
 from bot.models.encoder import DEFAULT_ENCODER_DIR, check_encoder_dir, encoder_fingerprint, load_encoder
+from bot.models.fused_layers import fused_copies, run_fused
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class EncoderNetwork:
         hidden = int(self.encoder.config.hidden_size)
         self.dropout = torch.nn.Dropout(float(getattr(self.encoder.config, "hidden_dropout_prob", 0.1) or 0.1))
         self.head = torch.nn.Linear(hidden, num_labels)
+        self.fused_layers: Optional[List[Any]] = None  # set by prepare_for_prediction
         for parameter in self.encoder.parameters():
             parameter.requires_grad = False
         for layer in self.layers[self.frozen_layers :]:
@@ -210,9 +212,13 @@ class EncoderNetwork:
             padded[row, : len(sequence)] = sequence
         return padded, mask
 
-    def _run_layers(self, hidden: Any, mask: Any, layers: Sequence[Any]) -> Any:
+    def _run_layers(self, hidden: Any, mask: Any, start: int, stop: int) -> Any:
+        """Hidden states through transformer blocks start..stop-1: their fused copies once
+        `prepare_for_prediction` made them, else the Hugging Face blocks."""
+        if self.fused_layers is not None:
+            return run_fused(self.fused_layers[start:stop], hidden, mask)
         additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * self.torch.finfo(hidden.dtype).min
-        for layer in layers:
+        for layer in self.layers[start:stop]:
             output = layer(hidden, attention_mask=additive)
             hidden = output[0] if isinstance(output, tuple) else output
         return hidden
@@ -223,7 +229,7 @@ class EncoderNetwork:
         ids, mask = self._pad(token_ids, pad)
         with self.torch.no_grad():
             hidden = self.encoder.embeddings(input_ids=ids)
-            hidden = self._run_layers(hidden, mask, self.layers[: self.frozen_layers])
+            hidden = self._run_layers(hidden, mask, 0, self.frozen_layers)
         return [hidden[row, : len(sequence)].clone() for row, sequence in enumerate(token_ids)]
 
     def logits(self, states: Sequence[Any], training: bool) -> Any:
@@ -234,7 +240,7 @@ class EncoderNetwork:
     def pooled(self, states: Sequence[Any]) -> Any:
         """Sentence embeddings as e5 makes them: mean over the tokens, L2-normalised."""
         hidden, mask = self._pad(states, 0.0)
-        hidden = self._run_layers(hidden, mask, self.layers[self.frozen_layers :])
+        hidden = self._run_layers(hidden, mask, self.frozen_layers, len(self.layers))
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         return self.torch.nn.functional.normalize(pooled, dim=-1)
@@ -271,16 +277,20 @@ class EncoderNetwork:
                 output[batch] = self.logits(states, training=False).float().numpy()
         return output
 
-    def keep_linear_weights_in_bfloat16(self) -> None:
-        """Stores the linear layers' weights in bfloat16 once, for bfloat16 inference.
+    def prepare_for_prediction(self, bfloat16: bool) -> None:
+        """Makes prediction fast, once, for a loaded model (it is not trained further).
 
-        Autocast would otherwise convert every weight matrix again on every message (40% of
-        a message's time); the products are the same either way. Only for a loaded model:
-        it is not trained further.
+        BERT-style blocks get fused copies in bfloat16 or float32 (bot/models/fused_layers.py).
+        Other encoders keep their blocks; for bfloat16 their linear layers' weights are
+        stored in bfloat16, which autocast would otherwise convert again on every message
+        (40% of a message's time) to compute the same products.
         """
-        for module in list(self.encoder.modules()) + [self.head]:
-            if isinstance(module, self.torch.nn.Linear):
-                module.to(self.torch.bfloat16)
+        dtype = self.torch.bfloat16 if bfloat16 else self.torch.float32
+        self.fused_layers = fused_copies(self.layers, self.encoder.config, dtype)
+        if self.fused_layers is None and bfloat16:
+            for module in list(self.encoder.modules()) + [self.head]:
+                if isinstance(module, self.torch.nn.Linear):
+                    module.to(self.torch.bfloat16)
 
     def round_to(self, dtype: str) -> None:
         """Rounds the trained tensors to the storage precision, so a reloaded model predicts
@@ -577,6 +587,8 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         report["temperature"] = round(self.temperature, 4)
         report["train_seconds"] = round(time.perf_counter() - started, 1)
         self.training_report = report
+        # From here on it predicts exactly as it will once reloaded from storage.
+        network.prepare_for_prediction(bfloat16=uses_bfloat16(config["inference_precision"]))
         logger.info(
             f"{COMPONENT}: trained in {report['train_seconds']} s; temperature {self.temperature:.3f}; "
             f"validation suggests FallbackClassifier threshold <= {report.get('suggested_fallback_threshold')}"
@@ -707,8 +719,7 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         network.prompt = meta["prompt"]
         network.load_state(load_file(str(directory / WEIGHTS_FILE)))
         network.set_training(False)
-        if uses_bfloat16(config["inference_precision"]):
-            network.keep_linear_weights_in_bfloat16()
+        network.prepare_for_prediction(bfloat16=uses_bfloat16(config["inference_precision"]))
         return cls(
             config, model_storage, resource, network=network, labels=meta["labels"],
             temperature=float(meta["temperature"]), training_report=meta.get("training"),
