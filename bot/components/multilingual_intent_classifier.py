@@ -359,6 +359,12 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
             "validation_fraction": 0.1,
             # Epochs without a better validation loss before training stops.
             "early_stopping_patience": 1,
+            # Once the held-out run has chosen the epochs and the temperature, train again
+            # from the same start on every example, the validation ones included, for that
+            # many epochs: the held-out tenth is not lost to the model. Doubles the training
+            # time; on the demo bot's held-out set, 57 / 65 / 60 errors became 54 / 50 / 59
+            # (random_seed 42 / 1 / 2; README, "Intent classifier").
+            "refit_on_all_examples": True,
             # Seed of the split, the head's initialisation, dropout and batch order.
             "random_seed": 42,
             # Fit a softmax temperature on the validation split so confidences match
@@ -434,8 +440,9 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         for key in ("warmup_ratio", "validation_fraction"):
             if not isinstance(config.get(key), (int, float)) or not 0 <= config[key] < 1:
                 fail(key, "a number in [0, 1)")
-        if not isinstance(config.get("calibrate_temperature"), bool):
-            fail("calibrate_temperature", "true or false")
+        for key in ("calibrate_temperature", "refit_on_all_examples"):
+            if not isinstance(config.get(key), bool):
+                fail(key, "true or false")
 
     @classmethod
     def create(
@@ -481,7 +488,6 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
 
     def _fine_tune(self, texts: List[str], targets: np.ndarray) -> None:
         import torch
-        from tqdm import tqdm
 
         config = self.config
         started = time.perf_counter()
@@ -508,10 +514,56 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
         for batch in _length_batches([len(t) for t in token_ids], 64):
             for index, state in zip(batch, network.lower([token_ids[i] for i in batch])):
                 states[index] = state
+        initial_state = {n: p.detach().clone() for n, p in network.trainable_parameters().items()}
+        history, kept_epochs = self._train_epochs(states, targets, train_idx, val_idx, config["epochs"])
+        network.round_to(config["storage_dtype"])
+        network.set_training(False)
+        self.temperature = 1.0
+        report: Dict[str, Any] = {
+            "history": history, "train_examples": len(train_idx), "typing_error_copies": len(texts) - written,
+            "validation_examples": len(val_idx),
+        }
+        if val_idx:
+            with torch.inference_mode():
+                val_logits = np.concatenate(
+                    [network.logits([states[i] for i in b], training=False).numpy() for b in _chunks(val_idx, 64)]
+                )
+            if config["calibrate_temperature"]:
+                self.temperature = fit_temperature(val_logits, targets[val_idx])
+            report.update(self._confidence_report(softmax(val_logits / self.temperature), targets[val_idx]))
+        if config["refit_on_all_examples"] and val_idx:
+            # The held-out run chose the epochs and the temperature; the validation examples
+            # now train too, from the same starting point, for that many epochs.
+            network.load_state(initial_state)
+            everything = sorted(train_idx + val_idx)
+            logger.info(f"{COMPONENT}: refitting on all {len(everything)} examples for {kept_epochs} epochs")
+            refit_history, _ = self._train_epochs(states, targets, everything, [], kept_epochs)
+            network.round_to(config["storage_dtype"])
+            network.set_training(False)
+            report["refit"] = {"examples": len(everything), "epochs": kept_epochs, "history": refit_history}
+        report["temperature"] = round(self.temperature, 4)
+        report["train_seconds"] = round(time.perf_counter() - started, 1)
+        self.training_report = report
+        # From here on it predicts exactly as it will once reloaded from storage.
+        network.prepare_for_prediction(bfloat16=uses_bfloat16(config["inference_precision"]))
+        logger.info(
+            f"{COMPONENT}: trained in {report['train_seconds']} s; temperature {self.temperature:.3f}; "
+            f"validation suggests FallbackClassifier threshold <= {report.get('suggested_fallback_threshold')}"
+        )
+
+    def _train_epochs(
+        self, states: List[Any], targets: np.ndarray, train_idx: List[int], val_idx: List[int], epochs: int
+    ) -> Tuple[List[Dict[str, Any]], int]:
+        """Trains the upper layers and the head on `train_idx` for up to `epochs` epochs (AdamW,
+        warm-up, linear decay), stopping early when the loss on `val_idx` stops improving and
+        keeping the best epoch's weights. Returns the per-epoch history and the epochs kept."""
+        import torch
+        from tqdm import tqdm
+
+        config, network = self.config, self.network
         target_tensor = torch.tensor(targets, dtype=torch.long)
         if len(set(targets[train_idx].tolist())) == len(self.labels):
             network.initialise_head([states[i] for i in train_idx], targets[train_idx], config["C"], config["max_iter"])
-
         decay, no_decay = [], []
         for name, parameter in network.trainable_parameters().items():
             (no_decay if name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name else decay).append((name, parameter))
@@ -523,23 +575,23 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
                     lr = config["head_learning_rate"] if is_head else config["learning_rate"]
                     groups.append({"params": params, "lr": lr, "weight_decay": weight_decay})
         optimizer = torch.optim.AdamW(groups)
-        lengths = [len(token_ids[i]) for i in train_idx]
+        lengths = [len(states[i]) for i in train_idx]
         batches_per_epoch = math.ceil(len(train_idx) / config["batch_size"])
-        total_steps = batches_per_epoch * config["epochs"]
+        total_steps = batches_per_epoch * epochs
         warmup = int(total_steps * config["warmup_ratio"])
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer,
             lambda step: (step + 1) / max(1, warmup) if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup)),
         )
-        shuffler = random.Random(seed)
+        shuffler = random.Random(config["random_seed"])
         best_loss, best_state, stale, history = math.inf, None, 0, []
-        for epoch in range(1, config["epochs"] + 1):
+        for epoch in range(1, epochs + 1):
             network.set_training(True)
             # Batches of similar length (short padding), visited in a new random order.
             batches = [[train_idx[i] for i in b] for b in _length_batches(lengths, config["batch_size"])]
             shuffler.shuffle(batches)
             running = 0.0
-            progress = tqdm(batches, desc=f"{COMPONENT} epoch {epoch}/{config['epochs']}", leave=False, mininterval=2.0)
+            progress = tqdm(batches, desc=f"{COMPONENT} epoch {epoch}/{epochs}", leave=False, mininterval=2.0)
             for batch in progress:
                 logits = network.logits([states[i] for i in batch], training=True)
                 loss = torch.nn.functional.cross_entropy(logits, target_tensor[batch])
@@ -569,30 +621,8 @@ class MultilingualIntentClassifier(GraphComponent, IntentClassifier):
                     break
         if best_state is not None:
             network.load_state(best_state)
-        network.round_to(config["storage_dtype"])
-        network.set_training(False)
-        self.temperature = 1.0
-        report: Dict[str, Any] = {
-            "history": history, "train_examples": len(train_idx), "typing_error_copies": len(texts) - written,
-            "validation_examples": len(val_idx),
-        }
-        if val_idx:
-            with torch.inference_mode():
-                val_logits = np.concatenate(
-                    [network.logits([states[i] for i in b], training=False).numpy() for b in _chunks(val_idx, 64)]
-                )
-            if config["calibrate_temperature"]:
-                self.temperature = fit_temperature(val_logits, targets[val_idx])
-            report.update(self._confidence_report(softmax(val_logits / self.temperature), targets[val_idx]))
-        report["temperature"] = round(self.temperature, 4)
-        report["train_seconds"] = round(time.perf_counter() - started, 1)
-        self.training_report = report
-        # From here on it predicts exactly as it will once reloaded from storage.
-        network.prepare_for_prediction(bfloat16=uses_bfloat16(config["inference_precision"]))
-        logger.info(
-            f"{COMPONENT}: trained in {report['train_seconds']} s; temperature {self.temperature:.3f}; "
-            f"validation suggests FallbackClassifier threshold <= {report.get('suggested_fallback_threshold')}"
-        )
+        kept = len(history) if best_state is None else len(history) - stale
+        return history, kept
 
     @staticmethod
     def _with_typing_errors(

@@ -135,6 +135,24 @@ def test_training_records_history_temperature_and_threshold(tiny_bert, tmp_path)
     assert classifier.training_report["suggested_fallback_threshold"] is not None
 
 
+def test_refit_learns_the_held_out_validation_examples_too(tiny_bert, tmp_path):
+    cfg = config(tiny_bert, epochs=6, early_stopping_patience=1)
+    held_out_only = trained(tmp_path / "held-out", {**cfg, "refit_on_all_examples": False})
+    refit = trained(tmp_path / "refit", cfg)
+    report = refit.training_report
+    assert report["refit"]["examples"] == report["train_examples"] + report["validation_examples"] == 24
+    assert 1 <= report["refit"]["epochs"] <= len(report["history"]) <= 6
+    assert report["temperature"] == held_out_only.training_report["temperature"]  # calibrated before the refit
+    examples = [(m.get("text"), m.get("intent")) for m in training_data().intent_examples]
+    _, validation = stratified_split([intent for _, intent in examples], cfg["validation_fraction"], cfg["random_seed"])
+
+    def confidence_in_the_right_intent(classifier):
+        ranked = rankings(classifier, [examples[i][0] for i in validation])
+        return np.mean([next(r["confidence"] for r in ranking if r["name"] == examples[i][1]) for ranking, i in zip(ranked, validation)])
+
+    assert confidence_in_the_right_intent(refit) > confidence_in_the_right_intent(held_out_only)
+
+
 def test_typing_error_copies_join_the_training_side_only():
     texts = ["where is my order", "refund please", "hi", "注文はどこですか", "hello there"]
     targets = np.array([0, 1, 2, 0, 2])
@@ -217,6 +235,7 @@ def test_missing_model_folder_names_the_fix(tmp_path):
         ("trainable_layers", -1),
         ("storage_dtype", "int8"),
         ("calibrate_temperature", "yes"),
+        ("refit_on_all_examples", 1),
         ("max_length", 0),
         ("inference_threads", 0),
         ("inference_precision", "int8"),
