@@ -6,7 +6,9 @@ on this project's 2-core machine: 18 ms a message with 2 threads, 15 ms with 1),
 second core stays free for the server. CPUs with bfloat16 matrix instructions (AVX512-BF16,
 AMX) compute the same forward pass in bfloat16 faster (11.5 ms; 9.5 ms when the weights are
 stored in bfloat16 too) with the same accuracy on bench nlu's sets; elsewhere bfloat16 is
-emulated and slower, so "auto" uses it only where the CPU has it.
+emulated and slower, so "auto" uses it only where the CPU has it. Autocast covers the
+operations a model runs itself; the intent classifier's fused blocks, which autocast does
+not reach, hold their weights in the chosen precision (bot/models/fused_layers.py).
 
 Example:
     >>> with cpu_inference(threads=1, precision="auto"):

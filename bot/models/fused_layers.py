@@ -10,7 +10,7 @@ run under autocast, so the copies hold their weights in the precision they compu
 
 Example:
     >>> blocks = fused_copies(encoder.encoder.layer, encoder.config, torch.bfloat16)
-    >>> hidden = run_fused(blocks, hidden, mask)  # None: not BERT-style, keep the originals
+    >>> hidden = run_fused(blocks, hidden, mask)  # blocks is None: not BERT-style blocks
 """
 
 from __future__ import annotations
