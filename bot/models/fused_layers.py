@@ -84,7 +84,9 @@ def run_fused(blocks: Sequence[Any], hidden: Any, mask: Any) -> Any:
 
     if not blocks:
         return hidden
-    padding = (mask == 0) if bool((mask == 0).any()) else None
+    padding = mask == 0
+    if not bool(padding.any()):
+        padding = None  # one text, or texts of one length: no mask to apply
     with torch.autocast(device_type="cpu", enabled=False):
         hidden = hidden.to(blocks[0].linear1.weight.dtype)
         for block in blocks:
