@@ -52,7 +52,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language.typing_errors import with_typing_error
 from bot.models.cpu_inference import PRECISIONS, cpu_inference, uses_bfloat16
-from bot.models.encoder import DEFAULT_ENCODER_DIR, check_encoder_dir, encoder_fingerprint, load_encoder
+from bot.models.encoder import DEFAULT_ENCODER_DIR, TOKENIZER_OPTIONS, check_encoder_dir, encoder_fingerprint, load_encoder
 from bot.models.fused_layers import fused_copies, run_fused
 
 logger = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class EncoderNetwork:
         torch.manual_seed(seed)
         self.torch = torch
         self.encoder = AutoModel.from_pretrained(str(model_path), local_files_only=True, attn_implementation="eager")
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True, **TOKENIZER_OPTIONS)
         self.layers = self._find_layers(self.encoder, model_path)
         self.frozen_layers = max(0, len(self.layers) - trainable_layers)
         self.max_length = max_length

@@ -18,6 +18,12 @@ import numpy as np
 from bot.models.cpu_inference import cpu_inference
 
 DEFAULT_ENCODER_DIR = Path("build") / "encoders" / "multilingual-e5-small"
+# transformers 4.57.3 and later 4.57 releases warn "incorrect regex pattern ... This will lead
+# to incorrect tokenization" for every local model folder whose tokenizer has a large
+# vocabulary, Mistral's or not (huggingface/transformers issue 44031). Saying that the
+# tokenizer needs no Mistral fix keeps that false alarm out of the bot's logs; it changes no
+# token.
+TOKENIZER_OPTIONS = {"fix_mistral_regex": False}
 
 
 class EncoderNotFoundError(FileNotFoundError):
@@ -69,7 +75,9 @@ class SentenceEncoder:
         torch.set_num_threads(threads)
         self.threads = threads
         self.batch_size = batch_size
-        self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        self.model = SentenceTransformer(
+            str(self.path), device="cpu", local_files_only=True, processor_kwargs=dict(TOKENIZER_OPTIONS)
+        )
         self.dimension = int(self.model.get_embedding_dimension())
 
     def _encode(self, texts: Sequence[str], prompt_name: Optional[str]) -> np.ndarray:
