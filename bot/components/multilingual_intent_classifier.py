@@ -310,8 +310,8 @@ class EncoderNetwork:
     def warm_up(self) -> None:
         """Predicts one text of every token length up to max_length once, so that no
         customer's message pays for a first use of its length: the CPU's matrix library
-        prepares its kernels per input shape, and a message of a new length took up to 2.5
-        times as long (20 ms against 8 at 22 tokens and more on this project's machine)."""
+        prepares its kernels per input shape, and a message of a new length took about 2.5
+        times as long (on this project's machine, 20 ms against 8 for a first 22-token one)."""
         shortest = self.tokenize([""])[0]
         filler = self.tokenizer.unk_token_id if self.tokenizer.unk_token_id is not None else shortest[-1]
         with self.torch.inference_mode():
