@@ -279,6 +279,11 @@ class EncoderNetwork:
             layer.train(training)
         self.dropout.train(training)
 
+    def _top_states(self, token_ids: Sequence[List[int]]) -> Tuple[Any, Any]:
+        """Padded hidden states after every block, and their mask, for prediction."""
+        ids, mask = self._padded_ids(token_ids)
+        return self._run_layers(self.encoder.embeddings(input_ids=ids), mask, 0, len(self.layers)), mask
+
     def predict_logits(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         """Logits for `texts`, batched by length; rows follow the input order. All blocks run
         in one pass (the frozen/trained split only matters to training). The network is in
@@ -287,8 +292,7 @@ class EncoderNetwork:
         output = np.zeros((len(texts), self.head.out_features), dtype=np.float32)
         with self.torch.inference_mode():
             for batch in _length_batches([len(t) for t in token_ids], batch_size):
-                ids, mask = self._padded_ids([token_ids[i] for i in batch])
-                hidden = self._run_layers(self.encoder.embeddings(input_ids=ids), mask, 0, len(self.layers))
+                hidden, mask = self._top_states([token_ids[i] for i in batch])
                 output[batch] = self.head(self._mean_pool(hidden, mask)).float().numpy()
         return output
 
@@ -316,8 +320,7 @@ class EncoderNetwork:
         filler = self.tokenizer.unk_token_id if self.tokenizer.unk_token_id is not None else shortest[-1]
         with self.torch.inference_mode():
             for length in range(len(shortest), self.max_length + 1):
-                ids, mask = self._padded_ids([shortest[:-1] + [filler] * (length - len(shortest)) + shortest[-1:]])
-                self._run_layers(self.encoder.embeddings(input_ids=ids), mask, 0, len(self.layers))
+                self._top_states([shortest[:-1] + [filler] * (length - len(shortest)) + shortest[-1:]])
 
     def round_to(self, dtype: str) -> None:
         """Rounds the trained tensors to the storage precision, so a reloaded model predicts
