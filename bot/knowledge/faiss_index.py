@@ -117,7 +117,7 @@ def build_index(vectors: np.ndarray, ids: np.ndarray, params: IndexParams, index
             )
         inner = faiss.index_factory(dimension, f"IVF{nlist},PQ{params.pq_m},Refine(SQ8)", faiss.METRIC_INNER_PRODUCT)
         # Polysemous training (on by default) only serves Hamming-filtered search, which
-        # we don't use, and it took 95% of the training time in bench/kb.py.
+        # we don't use, and it was most of the time an IVF-PQ build took.
         faiss.downcast_index(faiss.extract_index_ivf(inner)).do_polysemous_training = False
         # k-means on a sample: 64 points a cell is plenty and keeps 1M builds short.
         sample = vectors[np.random.default_rng(0).permutation(len(vectors))[: 64 * nlist]]

@@ -1,11 +1,11 @@
 """The statistical language detectors Bridge consults, built lazily and shared per process.
 
 - lingua, restricted to a set of languages: the main judge of short Latin-script text and
-  of Chinese vs Japanese Han characters (0.1-0.4 ms a text).
+  of Chinese vs Japanese Han characters.
 - lingua over all of its 75 languages in low-accuracy mode: screens longer turns for a
   language the bot does not speak. Low-accuracy mode uses trigram models only: it needs a
-  fifth of the memory of high-accuracy mode (about 250 MB instead of 1.2 GB for 75
-  languages) and is about three times faster, and on a sentence it is almost as good.
+  fraction of the memory and time of high-accuracy mode over 75 languages, and on a
+  sentence, the only text the screen judges, it is almost as good.
 - langdetect (its 55 profiles, seeded so the answer is repeatable): a second opinion
   before a turn is declared unsupported. It is poor on a word or two, fine on sentences.
 
