@@ -1,5 +1,8 @@
 """Channel secrets from the environment, and the closed channel that stands in when one is unset.
 
+`PlatformWebhookInput` is the base of the Slack and Telegram channels: it reads their settings
+from the environment, or stays closed, and gives them the store of deliveries already seen.
+
 Secrets never come from credentials.yml (a committed file): each channel reads its own from
 the environment when the Rasa server starts. A channel missing one is not opened: start-up
 logs one line naming the variables to set, and the channel's routes are only a status page
@@ -11,11 +14,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Text
 
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.seen_events import SeenEvents, seen_events_from_endpoints
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +58,32 @@ def closed_blueprint(name: str, reason: str) -> Blueprint:
         return response.json({"status": "closed", "reason": reason}, status=503)
 
     return blueprint
+
+
+class PlatformWebhookInput(InputChannel):
+    """A webhook channel of a messaging platform, opened only when its secrets are set.
+
+    Subclasses name their `required_variables` and build their settings object in
+    `settings_from_environment`; a closed channel has `settings` None and serves
+    `closed_blueprint` instead of its webhook.
+    """
+
+    required_variables: Sequence[str] = ()
+
+    @classmethod
+    def settings_from_environment(cls) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PlatformWebhookInput":
+        missing = missing_variables(cls.required_variables)
+        if missing:
+            return cls(None, None, closed_reason=announce_closed(cls.name(), missing))
+        return cls(cls.settings_from_environment(), seen_events_from_endpoints(endpoints_path(credentials)))
+
+    def __init__(self, settings: Any, seen_events: Optional[SeenEvents], closed_reason: str = "") -> None:
+        """:param settings: the channel's settings, None when closed; :param seen_events: where
+        processed deliveries are remembered; :param closed_reason: why the channel is closed."""
+        self.settings = settings
+        self.seen_events = seen_events
+        self.closed_reason = closed_reason

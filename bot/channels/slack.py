@@ -45,13 +45,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.environment import announce_closed, closed_blueprint, endpoints_path, missing_variables
-from bot.channels.seen_events import SeenEvents, seen_events_from_endpoints
+from bot.channels.environment import PlatformWebhookInput, closed_blueprint
+from bot.channels.seen_events import SeenEvents
 
 logger = logging.getLogger(__name__)
 
@@ -166,26 +166,23 @@ class SlackEventsOutput(OutputChannel):
         await self._post(**json_message)
 
 
-class SlackEventsInput(InputChannel):
+class SlackEventsInput(PlatformWebhookInput):
     """Slack Events API webhook (see the module docstring)."""
+
+    required_variables = (SIGNING_SECRET_ENV, BOT_TOKEN_ENV)
 
     @classmethod
     def name(cls) -> Text:
         return "slack"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SlackEventsInput":
-        missing = missing_variables([SIGNING_SECRET_ENV, BOT_TOKEN_ENV])
-        if missing:
-            return cls(None, None, closed_reason=announce_closed(cls.name(), missing))
-        return cls(SlackSettings.from_environment(), seen_events_from_endpoints(endpoints_path(credentials)))
+    def settings_from_environment(cls) -> SlackSettings:
+        return SlackSettings.from_environment()
 
     def __init__(
         self, settings: Optional[SlackSettings], seen_events: Optional[SeenEvents], closed_reason: str = ""
     ) -> None:
-        self.settings = settings
-        self.seen_events = seen_events
-        self.closed_reason = closed_reason
+        super().__init__(settings, seen_events, closed_reason)
         self._client: Any = None
         self._languages: Dict[str, Optional[str]] = {}
         self._background_tasks: Set[asyncio.Task] = set()

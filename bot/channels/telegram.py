@@ -39,13 +39,12 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.environment import announce_closed, closed_blueprint, endpoints_path, missing_variables
-from bot.channels.seen_events import SeenEvents, seen_events_from_endpoints
+from bot.channels.environment import PlatformWebhookInput, closed_blueprint
 from bot.channels.telegram_api import (
     API_URL_ENV, BOT_TOKEN_ENV, DEFAULT_API_URL, WEBHOOK_SECRET_ENV, TelegramBotApi, inline_keyboard, split_message,
 )
@@ -106,27 +105,23 @@ class TelegramChatOutput(OutputChannel):
         await self.api.call("sendMessage", **{"chat_id": self.chat_id, **json_message})
 
 
-class TelegramWebhookInput(InputChannel):
+class TelegramWebhookInput(PlatformWebhookInput):
     """Telegram Bot API webhook (see the module docstring)."""
+
+    required_variables = (BOT_TOKEN_ENV, WEBHOOK_SECRET_ENV)
 
     @classmethod
     def name(cls) -> Text:
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramWebhookInput":
-        missing = missing_variables([BOT_TOKEN_ENV, WEBHOOK_SECRET_ENV])
-        if missing:
-            return cls(None, None, closed_reason=announce_closed(cls.name(), missing))
-        return cls(TelegramSettings.from_environment(), seen_events_from_endpoints(endpoints_path(credentials)))
+    def settings_from_environment(cls) -> TelegramSettings:
+        return TelegramSettings.from_environment()
 
-    def __init__(
-        self, settings: Optional[TelegramSettings], seen_events: Optional[SeenEvents], closed_reason: str = ""
-    ) -> None:
-        self.settings = settings
-        self.seen_events = seen_events
-        self.closed_reason = closed_reason
-        self.api = TelegramBotApi(settings.bot_token, settings.api_url) if settings else None
+    @property
+    def api(self) -> TelegramBotApi:
+        """The Bot API client of this bot (holds no connection: one session per call)."""
+        return TelegramBotApi(self.settings.bot_token, self.settings.api_url)
 
     def has_the_secret(self, request: Request) -> bool:
         """True when the request carries the webhook secret Telegram was given."""

@@ -162,7 +162,7 @@ def push_from_server(stack, session_id: str, text: str, buttons: List[Dict[str, 
     """What an agent's late reply does: a bot message appended to the conversation and sent out on socket.io."""
     event = {"event": "bot", "text": text, "data": {"buttons": buttons}}
     request = urllib.request.Request(
-        f"{stack.rasa_url}/conversations/{session_id}/tracker/events?output_channel=socketio",
+        f"{stack.rasa_url}/conversations/{session_id}/tracker/events?output_channel=socketio&execute_side_effects=true",
         json.dumps(event).encode(), {"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
@@ -176,7 +176,7 @@ def test_a_customer_gets_the_answer_in_their_language(bot_stack, page, domain, l
     replies = page.wait_for_bot_texts(1)
     screenshot(page.browser, f"{page.name}-{language}-conversation")
     assert replies[-1] == authored(domain, response, language)
-    if language == "ar":
+    if language == "ar" and page.name == BridgeWidgetPage.name:  # rasa-webchat has no right-to-left layout
         direction = page.browser.execute_script(
             "return getComputedStyle(arguments[0]).direction", page.bot_message_elements()[-1])
         assert direction == "rtl"
@@ -212,4 +212,36 @@ def test_the_conversation_survives_a_reload(bot_stack, page, domain):
     page.send("¿Qué métodos de pago aceptan?")
     replies = page.wait_for_bot_texts(2)
     screenshot(page.browser, f"{page.name}-after-reload")
+    assert replies[-1] == authored(domain, "utter_payment_methods", "es")
+
+
+def restart_rasa_server(stack) -> None:
+    """Stops the stack's Rasa server and starts it again with the same command, waiting until it answers."""
+    import time
+
+    from bot.offline_env import offline_environment
+
+    server = next(p for p in stack.processes if p.name == "rasa server")
+    server.stop()
+    server.start(stack.project_dir, offline_environment({**stack.env, "PYTHONPATH": str(stack.project_dir)}))
+    deadline = time.monotonic() + 300
+    while not server.is_ready():
+        assert server.process.poll() is None and time.monotonic() < deadline, f"see {server.log_path}"
+        time.sleep(0.5)
+
+
+def test_the_widget_reconnects_after_the_server_restarts(bot_stack, browser, domain):
+    page = BridgeWidgetPage(browser)
+    page.open(bot_stack.chat_url, "es")
+    session = page.session_id()
+    server = next(p for p in bot_stack.processes if p.name == "rasa server")
+    server.stop()
+    page.wait(lambda b: b.find_element("css selector", ".bridge-status").is_displayed())
+    screenshot(browser, "bridge-widget-reconnecting")
+    restart_rasa_server(bot_stack)
+    page.wait(lambda b: not b.find_element("css selector", ".bridge-status").is_displayed(), seconds=90)
+    assert page.session_id() == session
+    page.send("¿Qué métodos de pago aceptan?")
+    replies = page.wait_for_bot_texts(1)
+    screenshot(browser, "bridge-widget-reconnected")
     assert replies[-1] == authored(domain, "utter_payment_methods", "es")

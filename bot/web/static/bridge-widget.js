@@ -64,6 +64,21 @@
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  /* A speech bubble drawn as SVG: no emoji font or image file needed. */
+  function chatIcon() {
+    var svg = "http://www.w3.org/2000/svg";
+    var icon = document.createElementNS(svg, "svg");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("width", "28");
+    icon.setAttribute("height", "28");
+    icon.setAttribute("aria-hidden", "true");
+    var bubble = document.createElementNS(svg, "path");
+    bubble.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    bubble.setAttribute("fill", "currentColor");
+    icon.appendChild(bubble);
+    return icon;
+  }
+
   function Widget(options) {
     if (!options || !options.serverUrl) throw new Error('BridgeWidget.init needs { serverUrl: "https://your-rasa-server" }');
     this.serverUrl = options.serverUrl.replace(/\/$/, "");
@@ -88,7 +103,8 @@
   Widget.prototype.build = function (options) {
     var root = element("div", "bridge-widget");
     if (RTL_LANGUAGES.indexOf(this.language) >= 0) root.dir = "rtl";
-    this.launcher = element("button", "bridge-launcher", "💬");
+    this.launcher = element("button", "bridge-launcher");
+    this.launcher.appendChild(chatIcon());
     this.launcher.type = "button";
     this.launcher.setAttribute("aria-label", "Open the support chat");
     this.panel = element("section", "bridge-panel");
