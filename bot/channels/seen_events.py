@@ -41,6 +41,9 @@ class SeenEvents(Protocol):
     def first_time(self, key: str) -> bool:
         """True the first time `key` is offered, False for every later copy."""
 
+    def forget(self, key: str) -> None:
+        """Makes `key` new again (its processing failed, so the platform's retry must get through)."""
+
 
 class SqlSeenEvents:
     """Seen keys as rows of one table in any SQLAlchemy database."""
@@ -68,6 +71,10 @@ class SqlSeenEvents:
             return False
         return True
 
+    def forget(self, key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(self.table.delete().where(self.table.c.key == key[:MAX_KEY_CHARS]))
+
 
 class RedisSeenEvents:
     """Seen keys as Redis keys that expire after KEEP_SECONDS."""
@@ -82,6 +89,9 @@ class RedisSeenEvents:
 
     def first_time(self, key: str) -> bool:
         return bool(self.redis.set(self.PREFIX + key, 1, nx=True, ex=KEEP_SECONDS))
+
+    def forget(self, key: str) -> None:
+        self.redis.delete(self.PREFIX + key)
 
 
 def _redis_from_config(config: Dict[str, Any]) -> RedisSeenEvents:

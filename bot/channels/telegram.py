@@ -9,7 +9,7 @@ Telegram sends the secret given to setWebhook in `X-Telegram-Bot-Api-Secret-Toke
 update (Rasa 3.6's own Telegram channel does not check it): a request without the right one
 gets a 403 and reaches no bot. Then:
 - each `update_id` is processed once (Telegram re-sends an update after an error; see
-  bot/channels/seen_events.py);
+  bot/channels/seen_events.py), except that an update whose turn failed is let through again;
 - a message's `from.language_code` is the turn's language hint, `metadata.language`, as on the
   REST channel;
 - replies go to the chat with sendMessage, split on line or word boundaries when longer than
@@ -145,10 +145,21 @@ class TelegramWebhookInput(PlatformWebhookInput):
         update_id = update.get("update_id")
         if update_id is None:
             return response.text('The update has no "update_id".', status=HTTPStatus.BAD_REQUEST)
-        bot_id = self.settings.bot_token.split(":", 1)[0]
-        if not await asyncio.to_thread(self.seen_events.first_time, f"telegram:{bot_id}:{update_id}"):
+        key = f"telegram:{self.settings.bot_token.split(':', 1)[0]}:{update_id}"
+        if not await asyncio.to_thread(self.seen_events.first_time, key):
             logger.info(f"Telegram update {update_id} was already processed; copy dropped.")
             return response.text("already processed")
+        try:
+            return await self._process(update, on_new_message)
+        except Exception:
+            # Telegram re-sends an update that got an error: let that copy through.
+            await asyncio.to_thread(self.seen_events.forget, key)
+            raise
+
+    async def _process(
+        self, update: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        update_id = update.get("update_id")
         query = update.get("callback_query")
         if isinstance(query, dict):
             # Telegram shows a spinner on the button until the query is answered.

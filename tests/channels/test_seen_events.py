@@ -19,6 +19,14 @@ def test_a_key_seen_by_one_process_is_old_for_another_sharing_the_database(tmp_p
     assert second.first_time("slack:Ev2") is True
 
 
+def test_a_forgotten_key_is_new_again(tmp_path):
+    store = SqlSeenEvents(f"sqlite:///{tmp_path / 'tracker.db'}")
+    assert store.first_time("telegram:1:7") is True
+    store.forget("telegram:1:7")
+    assert store.first_time("telegram:1:7") is True
+    assert store.first_time("telegram:1:7") is False
+
+
 def test_the_tracker_stores_sql_database_is_chosen(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({"tracker_store": {"type": "SQL", "dialect": "sqlite",
@@ -51,4 +59,6 @@ def test_redis_answers_once_per_key_across_clients():
     first, second = RedisSeenEvents("127.0.0.1", 6379, db=15), RedisSeenEvents("127.0.0.1", 6379, db=15)
     assert first.first_time(key) is True
     assert second.first_time(key) is False
-    first.redis.delete(RedisSeenEvents.PREFIX + key)
+    second.forget(key)
+    assert first.first_time(key) is True
+    first.forget(key)

@@ -76,3 +76,26 @@ def test_the_output_sends_a_long_reply_in_pieces_with_the_keyboard_under_the_las
 def test_a_refused_call_raises_with_telegrams_description(telegram_api):
     with pytest.raises(TelegramApiError, match="method not found"):
         asyncio.run(TelegramBotApi("42:t", telegram_api.url).call("noSuchMethod"))
+
+
+def test_an_update_whose_turn_failed_is_processed_when_telegram_resends_it(tmp_path, telegram_api):
+    from bot.channels.seen_events import SqlSeenEvents
+    from bot.channels.telegram import TelegramSettings, TelegramWebhookInput
+
+    channel = TelegramWebhookInput(TelegramSettings("42:t", "secret", telegram_api.url),
+                                   SqlSeenEvents(f"sqlite:///{tmp_path / 'tracker.db'}"))
+    update = {"update_id": 9001, "message": {"text": "Hola", "from": {"id": 5, "language_code": "es"},
+                                             "chat": {"id": 5, "type": "private"}}}
+    received = []
+
+    async def failing_bot(message):
+        raise RuntimeError("the action server is down")
+
+    async def working_bot(message):
+        received.append((message.text, message.sender_id, message.metadata["language"]))
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(channel._update(update, failing_bot))
+    assert asyncio.run(channel._update(update, working_bot)).status == 200
+    assert asyncio.run(channel._update(update, working_bot)).body == b"already processed"
+    assert received == [("Hola", "5", "es")]
