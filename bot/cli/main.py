@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=cmd_bench)
     importlib.import_module("bot.cli.eval").register(commands)  # bridge eval nlu
     importlib.import_module("bot.cli.kb").register(commands)  # bridge kb build|add|remove|info|search
+    importlib.import_module("bot.cli.telegram").register(commands)  # bridge telegram set-webhook URL
     return parser
 
 

@@ -1,4 +1,8 @@
-"""Serves the demo shop page with the chat widget, pointed at a Rasa server's REST channel.
+"""Serves the embeddable chat widget and a demo shop page using it, pointed at a Rasa server.
+
+The widget (static/bridge-widget.js) talks to the server's socket.io channel; its socket.io
+client and rasa-webchat's bundle (for static/webchat.html) are copied from npm into
+static/vendor/ by scripts/setup_web.sh.
 
 Usage:
     python -m bot.web.chat_page --port 8080 --rasa-url http://127.0.0.1:5005
@@ -14,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 STATIC_DIR = Path(__file__).parent / "static"
+SOCKET_IO_CLIENT = STATIC_DIR / "vendor" / "socket.io.min.js"
 
 
 class ChatPageHandler(SimpleHTTPRequestHandler):
@@ -40,6 +45,9 @@ class ChatPageHandler(SimpleHTTPRequestHandler):
 
 def serve(port: int, rasa_url: str, host: str = "127.0.0.1") -> None:
     """Serves the page until interrupted."""
+    if not SOCKET_IO_CLIENT.is_file():
+        print(f"chat page: {SOCKET_IO_CLIENT} is missing, so the widget cannot connect; run `bash scripts/setup_web.sh`.",
+              flush=True)
     handler = functools.partial(ChatPageHandler, rasa_url=rasa_url)
     with ThreadingHTTPServer((host, port), handler) as server:
         server.serve_forever()

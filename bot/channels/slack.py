@@ -1,0 +1,319 @@
+"""Slack through the Events API: customers write to the bot in Slack and get answers in the thread.
+
+Routes, under /webhooks/slack/:
+
+    GET  /          {"status": "ok"} (or "closed" and why, with a 503)
+    POST /webhook   Slack's Events API requests (JSON) and interactive payloads (button clicks,
+                    form-encoded `payload`): configure this URL as both the app's Event
+                    Subscriptions Request URL and its Interactivity Request URL.
+
+Every request must carry Slack's v0 signature (`X-Slack-Signature` over the raw body and
+`X-Slack-Request-Timestamp`, checked by slack_sdk's SignatureVerifier, which also refuses
+timestamps more than 5 minutes off): anything else gets a 401 and reaches no bot. Then:
+- `url_verification` is answered with its challenge;
+- each `event_id` is processed once, whatever Slack's retries (`X-Slack-Retry-Num`) do: the
+  ids seen are kept where every replica sees them (see bot/channels/seen_events.py);
+- the bot's own messages (`bot_id`) and edits, joins and other `subtype`s are ignored; direct
+  messages (`message` in an `im`) and mentions (`app_mention`) in channels are answered;
+- replies go to the thread of the customer's message with chat.postMessage; buttons become
+  Block Kit buttons whose click comes back as an interactive payload with the button's payload;
+- the customer's Slack locale (users.info with include_locale; needs the users:read scope) is
+  the turn's language hint, `metadata.language`, as on the REST channel.
+
+Slack wants an answer within 3 seconds, so the request is acknowledged at once and the turn
+runs in the background.
+
+Environment (secrets never go in credentials.yml):
+    SLACK_SIGNING_SECRET   the app's signing secret (Basic Information page)
+    SLACK_BOT_TOKEN        the bot token, xoxb-... (OAuth & Permissions page)
+    SLACK_API_URL          Web API base URL; default https://slack.com/api/
+
+credentials.yml:
+
+    bot.channels.slack.SlackEventsInput:
+      endpoints: endpoints.yml     # where the seen event ids are kept (tracker store / Redis)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.environment import PlatformWebhookInput, closed_blueprint
+from bot.channels.seen_events import SeenEvents
+
+logger = logging.getLogger(__name__)
+
+SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
+BOT_TOKEN_ENV = "SLACK_BOT_TOKEN"
+API_URL_ENV = "SLACK_API_URL"
+DEFAULT_API_URL = "https://slack.com/api/"
+
+# Block Kit limits (api.slack.com/reference/block-kit): longer values are refused by Slack.
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_SECTION_TEXT = 3000
+MAX_BUTTONS_PER_ACTIONS_BLOCK = 25
+BUTTON_ACTION_PREFIX = "bridge_button_"
+
+# "<@U0123ABC>" or "<@U0123ABC|name>": how Slack writes a mention inside message text.
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """The Slack channel's settings, read from the environment."""
+
+    signing_secret: str
+    bot_token: str
+    api_url: str
+
+    @classmethod
+    def from_environment(cls) -> "SlackSettings":
+        return cls(
+            signing_secret=os.environ[SIGNING_SECRET_ENV].strip(),
+            bot_token=os.environ[BOT_TOKEN_ENV].strip(),
+            api_url=os.environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL,
+        )
+
+
+def _truncated(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def button_blocks(text: Optional[str], buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Block Kit blocks for a reply with buttons: the text as a section, the buttons as actions.
+
+    Each Rasa button {"title", "payload"} becomes a button whose `value` is the payload, so a
+    click sends the payload back as the customer's message. Titles longer than Slack allows
+    are shortened; more than 25 buttons go into several actions blocks.
+    """
+    blocks: List[Dict[str, Any]] = []
+    if text:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _truncated(text, MAX_SECTION_TEXT)}})
+    elements = []
+    for index, button in enumerate(buttons):
+        payload = str(button.get("payload") or button.get("title") or "")
+        if len(payload) > MAX_BUTTON_VALUE:
+            raise ValueError(
+                f"A button payload has {len(payload)} characters; Slack allows {MAX_BUTTON_VALUE}. "
+                f"Shorten the payload of button '{button.get('title')}' in the domain."
+            )
+        elements.append({
+            "type": "button",
+            "text": {"type": "plain_text", "text": _truncated(str(button.get("title") or payload), MAX_BUTTON_TEXT)},
+            "value": payload,
+            "action_id": f"{BUTTON_ACTION_PREFIX}{index}",
+        })
+    for start in range(0, len(elements), MAX_BUTTONS_PER_ACTIONS_BLOCK):
+        blocks.append({"type": "actions", "elements": elements[start:start + MAX_BUTTONS_PER_ACTIONS_BLOCK]})
+    return blocks
+
+
+def customer_text(text: str) -> str:
+    """The message text without mentions of the bot ("<@U0BOT> where is my order?")."""
+    return MENTION.sub("", text).strip()
+
+
+def locale_language(locale: Optional[str]) -> Optional[str]:
+    """ISO 639-1 code of a Slack locale ("es-ES" -> "es"), or None."""
+    if not isinstance(locale, str) or not locale.strip():
+        return None
+    return locale.strip().replace("_", "-").split("-")[0].lower()
+
+
+class SlackEventsOutput(OutputChannel):
+    """Sends the bot's replies into one Slack conversation, in the customer's thread."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "slack_events"
+
+    def __init__(self, client: Any, channel: str, thread_ts: Optional[str]) -> None:
+        """:param client: a slack_sdk AsyncWebClient; :param channel: Slack channel id;
+        :param thread_ts: the thread to answer in (the customer message's ts or thread_ts)."""
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+
+    async def _post(self, **message: Any) -> None:
+        await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **message)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._post(text=text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self._post(text=text, blocks=button_blocks(text, buttons))
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._post(text=image, blocks=[{"type": "image", "image_url": image, "alt_text": "image"}])
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        # A custom response is a chat.postMessage body written for Slack (blocks, attachments...).
+        await self._post(**json_message)
+
+
+class SlackEventsInput(PlatformWebhookInput):
+    """Slack Events API webhook (see the module docstring)."""
+
+    required_variables = (SIGNING_SECRET_ENV, BOT_TOKEN_ENV)
+
+    @classmethod
+    def name(cls) -> Text:
+        return "slack"
+
+    @classmethod
+    def settings_from_environment(cls) -> SlackSettings:
+        return SlackSettings.from_environment()
+
+    def __init__(
+        self, settings: Optional[SlackSettings], seen_events: Optional[SeenEvents], closed_reason: str = ""
+    ) -> None:
+        super().__init__(settings, seen_events, closed_reason)
+        self._client: Any = None
+        self._languages: Dict[str, Optional[str]] = {}
+        self._background_tasks: Set[asyncio.Task] = set()
+
+    @property
+    def client(self) -> Any:
+        """The Web API client, made on first use (never at import or start-up)."""
+        if self._client is None:
+            from slack_sdk.web.async_client import AsyncWebClient
+
+            self._client = AsyncWebClient(token=self.settings.bot_token, base_url=self.settings.api_url)
+        return self._client
+
+    def is_signed_by_slack(self, request: Request) -> bool:
+        """True when the request carries a valid, fresh v0 signature of the signing secret."""
+        from slack_sdk.signature import SignatureVerifier
+
+        return SignatureVerifier(self.settings.signing_secret).is_valid_request(request.body, dict(request.headers))
+
+    async def customer_language(self, user_id: str) -> Optional[str]:
+        """The language of the user's Slack locale, asked once per user and process."""
+        if user_id not in self._languages:
+            from slack_sdk.errors import SlackApiError
+
+            try:
+                answer = await self.client.users_info(user=user_id, include_locale=True)
+                self._languages[user_id] = locale_language((answer.get("user") or {}).get("locale"))
+            except SlackApiError as error:
+                # Without the users:read scope there is no locale; the text alone decides.
+                logger.warning(f"Slack users.info failed ({error.response.get('error')}); no language hint. "
+                               f"Give the app the users:read scope to use the customer's locale.")
+                self._languages[user_id] = None
+        return self._languages[user_id]
+
+    def _start_turn(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, user_id: str,
+        channel: str, thread_ts: Optional[str], extra: Dict[str, Any],
+    ) -> None:
+        async def turn() -> None:
+            try:
+                language = await self.customer_language(user_id)
+                metadata = {"slack": {"channel": channel, "thread_ts": thread_ts, **extra}}
+                if language:
+                    metadata["language"] = language
+                output = SlackEventsOutput(self.client, channel, thread_ts)
+                await on_new_message(UserMessage(text, output, user_id, input_channel=self.name(), metadata=metadata))
+            except Exception:
+                # Slack was answered already; the server log is the only place left to report to.
+                logger.exception(f"The Slack turn of user {user_id} in {channel} failed.")
+
+        # Keep a reference: asyncio only keeps weak ones to running tasks.
+        task = asyncio.create_task(turn())
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+
+    async def _event(
+        self, body: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], retry: Optional[str]
+    ) -> HTTPResponse:
+        if body.get("type") == "url_verification":
+            return response.json({"challenge": body.get("challenge")})
+        if body.get("type") != "event_callback":
+            return response.text("ignored: not an event callback")
+        event = body.get("event") or {}
+        if event.get("bot_id") or event.get("subtype"):
+            return response.text("ignored: a bot message or a message change")
+        is_direct = event.get("type") == "message" and event.get("channel_type") == "im"
+        if not (is_direct or event.get("type") == "app_mention"):
+            # Channel messages that do not mention the bot are not for it (a mention also
+            # arrives as an app_mention, which is answered).
+            return response.text("ignored: not a direct message or a mention")
+        text = customer_text(str(event.get("text") or ""))
+        user_id, channel = event.get("user"), event.get("channel")
+        if not (text and user_id and channel):
+            return response.text("ignored: no text, user or channel")
+        event_id = str(body.get("event_id") or "")
+        if not event_id:
+            return response.text('The event has no "event_id".', status=HTTPStatus.BAD_REQUEST)
+        if not await asyncio.to_thread(self.seen_events.first_time, f"slack:{event_id}"):
+            logger.info(f"Slack event {event_id} was already processed; copy (retry {retry}) dropped.")
+            return response.text("already processed")
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        self._start_turn(on_new_message, text, user_id, channel, thread_ts,
+                         {"event_id": event_id, "team": body.get("team_id")})
+        return response.text("")
+
+    async def _interaction(
+        self, payload: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        if payload.get("type") != "block_actions":
+            return response.text("ignored: not a button click")
+        actions = [a for a in payload.get("actions") or [] if a.get("type") == "button" and a.get("value")]
+        user_id = (payload.get("user") or {}).get("id")
+        channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+        if not (actions and user_id and channel):
+            return response.text("ignored: no button value, user or channel")
+        message = payload.get("message") or {}
+        thread_ts = message.get("thread_ts") or (payload.get("container") or {}).get("thread_ts") or message.get("ts")
+        self._start_turn(on_new_message, actions[0]["value"], user_id, channel, thread_ts,
+                         {"action_id": actions[0].get("action_id")})
+        return response.text("")
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        if self.settings is None:
+            return closed_blueprint("slack_events", self.closed_reason)
+        slack_webhook = Blueprint("slack_events_webhook", __name__)
+
+        @slack_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @slack_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self.is_signed_by_slack(request):
+                logger.warning("Refused a Slack webhook request without a valid, fresh signature.")
+                return response.text(
+                    "Not signed by Slack: X-Slack-Signature must be the v0 signature of this body with the app's "
+                    "signing secret, and X-Slack-Request-Timestamp within 5 minutes of now.",
+                    status=HTTPStatus.UNAUTHORIZED,
+                )
+            if request.content_type.startswith("application/x-www-form-urlencoded"):
+                try:
+                    payload = json.loads(request.form.get("payload") or "")
+                except ValueError:
+                    return response.text('The form has no JSON "payload".', status=HTTPStatus.BAD_REQUEST)
+                return await self._interaction(payload, on_new_message)
+            try:
+                body = json.loads(request.body or b"")
+            except ValueError:
+                return response.text("The body is not JSON.", status=HTTPStatus.BAD_REQUEST)
+            if not isinstance(body, dict):
+                return response.text("The body is not a JSON object.", status=HTTPStatus.BAD_REQUEST)
+            return await self._event(body, on_new_message, request.headers.get("X-Slack-Retry-Num"))
+
+        return slack_webhook
