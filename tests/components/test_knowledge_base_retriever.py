@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.components.knowledge_base_retriever import KNOWLEDGE_BASE, KnowledgeBaseRetriever
 from bot.knowledge.source import load_entries
 from bot.knowledge.store import KnowledgeBaseStore
-from tests.knowledge.conftest import entry
+from tests.helpers.knowledge_base import entry
 
 SOURCE = [
     {"id": "gift", "questions": ["Do you sell gift cards?"], "answer": "Yes, we sell gift cards from EUR 10 to EUR 500.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
@@ -69,7 +69,7 @@ def test_first_load_builds_the_store_from_the_source(tmp_path, encoder_dir):
 
 @pytest.mark.slow
 def test_a_store_of_an_older_format_is_rebuilt_from_the_source_on_load(tmp_path, encoder_dir):
-    from tests.knowledge.test_store import make_format_1
+    from tests.helpers.knowledge_base import make_format_1
 
     cfg = config(tmp_path, encoder_dir)
     create(cfg, tmp_path)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.knowledge.language_centroids import CalibrationError, LanguageCentroids, calibration_texts
 from tests.conftest import PROJECT_DIR
-from tests.knowledge.conftest import entry
+from tests.helpers.knowledge_base import entry
 
 
 class FakeEncoder:
