@@ -17,7 +17,6 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.knowledge_base_retriever import KNOWLEDGE_BASE, KnowledgeBaseRetriever
-from bot.knowledge.source import load_entries
 from bot.knowledge.store import KnowledgeBaseStore
 from tests.helpers.knowledge_base import entry
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import List
 
 from bot.knowledge.source import Entry
 
 WHEN = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def entry(entry_id: str, questions: List[str], answer: str, language: str = "en") -> Entry:
+def entry(entry_id: str, questions: list[str], answer: str, language: str = "en") -> Entry:
     """One historical answer with its questions, tagged "test"."""
     return Entry(entry_id, tuple(questions), answer, language, ("test",), WHEN)
 

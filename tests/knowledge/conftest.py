@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -13,7 +12,7 @@ from tests.helpers.knowledge_base import entry
 
 
 @pytest.fixture
-def small_entries() -> List[Entry]:
+def small_entries() -> list[Entry]:
     return [
         entry("gift", ["Do you sell gift cards?"], "Yes, gift cards from EUR 10 to EUR 500."),
         entry("wool", ["How do I wash a wool jumper?"], "Hand-wash it in cold water and dry it flat."),

@@ -51,7 +51,9 @@ def vector_ids(store: KnowledgeBaseStore) -> set[int]:
 def leftovers(folder: Path) -> list[str]:
     """Index files and temporary files beside the one the manifest names."""
     current = json.loads((folder / "manifest.json").read_text())["index_file"]
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp") or (p.suffix == ".faiss" and p.name != current))
+    return sorted(
+        p.name for p in folder.iterdir() if p.name.endswith(".tmp") or (p.suffix == ".faiss" and p.name != current)
+    )
 
 
 def write_calibration(path: Path) -> Path:
@@ -64,7 +66,9 @@ def write_calibration(path: Path) -> Path:
     return path
 
 
-def test_build_commits_a_manifest_naming_the_index_the_encoder_and_the_centroids(tmp_path, small_entries, tiny_encoder_dir):
+def test_build_commits_a_manifest_naming_the_index_the_encoder_and_the_centroids(
+    tmp_path, small_entries, tiny_encoder_dir
+):
     store = KnowledgeBaseStore(tmp_path / "kb", calibration=write_calibration(tmp_path / "nlu.yml"))
     manifest = store.build(small_entries, tiny_encoder_dir)
     assert manifest == store.manifest()  # what build returns is what was committed
@@ -73,7 +77,9 @@ def test_build_commits_a_manifest_naming_the_index_the_encoder_and_the_centroids
     assert sorted(manifest["language_centroids"]) == ["de", "en"]
     assert [p.name for p in (tmp_path / "kb").glob("index-*.faiss")] == [manifest["index_file"]]
     hit = best(retriever(store, tiny_encoder_dir), "Do you sell gift cards?")
-    assert (hit.entry_id, hit.answer, hit.language, hit.tags) == ("gift", "Yes, gift cards from EUR 10 to EUR 500.", "en", ("test",))
+    assert (hit.entry_id, hit.answer, hit.language, hit.tags) == (
+        "gift", "Yes, gift cards from EUR 10 to EUR 500.", "en", ("test",)
+    )
     assert hit.question_score == pytest.approx(1.0, abs=1e-4)
 
 
@@ -201,7 +207,9 @@ KnowledgeBaseStore(folder, calibration=None).remove(["gift"])
 
 
 @pytest.mark.parametrize("crash_point", ["index file", "manifest"])
-def test_a_writer_killed_mid_write_leaves_the_previous_knowledge_base_usable(tmp_path, small_entries, tiny_encoder_dir, crash_point):
+def test_a_writer_killed_mid_write_leaves_the_previous_knowledge_base_usable(
+    tmp_path, small_entries, tiny_encoder_dir, crash_point
+):
     folder = tmp_path / "kb"
     store = new_store(folder)
     store.build(small_entries, tiny_encoder_dir)
@@ -209,7 +217,8 @@ def test_a_writer_killed_mid_write_leaves_the_previous_knowledge_base_usable(tmp
 
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_WRITER, str(folder), crash_point],
-        cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)}, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert leftovers(folder)  # the killed writer got as far as writing files
@@ -258,7 +267,8 @@ def test_a_store_of_an_older_format_is_refused_until_rebuilt(tmp_path, small_ent
     store = new_store(tmp_path / "kb")
     store.build(small_entries, tiny_encoder_dir)
     make_format_1(store)
-    with pytest.raises(StoreFormatError, match="has format 1; this Bridge reads format 2. Rebuild it with `bridge kb build`"):
+    refusal = "has format 1; this Bridge reads format 2. Rebuild it with `bridge kb build`"
+    with pytest.raises(StoreFormatError, match=refusal):
         AnswerRetriever(store, tiny_encoder_dir).open()
     with pytest.raises(StoreFormatError):
         store.add([entry("student", ["Student discount?"], "15% off.")], tiny_encoder_dir)
@@ -270,7 +280,8 @@ def test_a_store_of_an_older_format_is_refused_until_rebuilt(tmp_path, small_ent
 def test_with_the_real_encoder_an_added_answer_is_found_in_another_language(tmp_path, small_entries, encoder_dir):
     store = KnowledgeBaseStore(tmp_path / "kb")  # centred, as the bot builds it
     store.build(small_entries, encoder_dir)
-    store.add([entry("student", ["Is there a student discount?", "¿Hay descuento para estudiantes?"], "15% off.")], encoder_dir)
+    student = entry("student", ["Is there a student discount?", "¿Hay descuento para estudiantes?"], "15% off.")
+    store.add([student], encoder_dir)
     search = AnswerRetriever(store, encoder_dir).open()
     assert best(search, "Rabatt für Studenten?").entry_id == "student"
     assert best(search, "Can I buy a gift card?").entry_id == "gift"

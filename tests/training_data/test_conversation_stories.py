@@ -28,7 +28,8 @@ def test_the_test_stories_use_only_the_demo_domain_and_cover_its_languages(domai
     events = [event for step in steps for event in step.events]
     assert len(steps) == len(story_names()) >= 10
     unknown_intents = {e.intent_name for e in events if isinstance(e, UserUttered)} - set(domain.intents)
-    unknown_actions = {e.action_name for e in events if isinstance(e, ActionExecuted)} - set(domain.action_names_or_texts)
+    actions = {e.action_name for e in events if isinstance(e, ActionExecuted)}
+    unknown_actions = actions - set(domain.action_names_or_texts)
     assert not unknown_intents and not unknown_actions, (unknown_intents, unknown_actions)
     languages = {entity["value"] for e in events if isinstance(e, UserUttered) for entity in e.entities}
     assert languages == {"en", "es", "pt", "fr", "de", "it", "ru", "zh", "ja", "ko", "ar", "hi"}
@@ -52,7 +53,7 @@ def test_every_test_story_goes_as_written(demo_model: Path, tmp_path: Path):
     ]
     run = subprocess.run(
         command, cwd=PROJECT_DIR, env=offline_environment({"PYTHONPATH": str(PROJECT_DIR)}),
-        capture_output=True, text=True, timeout=1800,
+        capture_output=True, text=True, timeout=1800, check=False,
     )
     assert run.returncode == 0, run.stderr[-4000:]
     # `rasa test` exits 0 with failed stories; they are in its report and failed_test_stories.yml.
