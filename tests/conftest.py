@@ -1,4 +1,5 @@
-"""Shared fixtures: the encoder folder, the trained demo model and a running bot stack."""
+"""Shared fixtures: the real and a tiny encoder folder, the demo domain, the trained demo model
+and a running bot stack."""
 
 from __future__ import annotations
 
@@ -23,6 +24,23 @@ def encoder_dir() -> Path:
     from bot.models.encoder import DEFAULT_ENCODER_DIR
 
     return build_e5_encoder(PROJECT_DIR / DEFAULT_ENCODER_DIR)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight sentence encoder folder built in the test (for fast tests of what
+    surrounds the encoder; its vectors mean nothing)."""
+    from tests.helpers.tiny_sentence_encoder import build_tiny_sentence_encoder
+
+    return build_tiny_sentence_encoder(tmp_path_factory.mktemp("tiny-encoder"))
+
+
+@pytest.fixture(scope="session")
+def domain():
+    """The demo bot's domain."""
+    from tests.helpers.demo_domain import load_demo_domain
+
+    return load_demo_domain()
 
 
 @pytest.fixture(scope="session")

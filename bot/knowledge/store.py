@@ -181,7 +181,7 @@ class KnowledgeBaseStore:
         for path in self.directory.glob("index-*.faiss"):
             if path.name != current:
                 path.unlink(missing_ok=True)
-        for path in self.directory.glob(".index-*.tmp"):
+        for path in self.directory.glob(".*.tmp"):  # a dead writer's temporary index or manifest
             path.unlink(missing_ok=True)
 
     def _centroids(

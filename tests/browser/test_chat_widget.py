@@ -19,7 +19,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 
 from tests.conftest import PROJECT_DIR
-from tests.integration.test_demo_bot import authored
+from tests.helpers.demo_domain import authored
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
-from typing import Dict, List
 
 import pytest
 import sqlalchemy as sa
-from rasa.shared.core.domain import Domain
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers.demo_domain import authored
+from tests.helpers.rasa_server import send, tracker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,35 +27,6 @@ REQUESTS = [
     ("ar", "أريد تغيير عنوان التوصيل لطلبي", "change_delivery_address", "utter_change_delivery_address"),
     ("hi", "क्या मैं किसी बॉट से बात कर रहा हूँ?", "bot_challenge", "utter_iamabot"),
 ]
-
-
-def authored(domain: Domain, response: str, language: str, **values: str) -> str:
-    """The response's authored text in `language`, placeholders filled."""
-    for variant in domain.responses[response]:
-        if any(c["name"] == "language" and c["value"] == language for c in variant.get("condition", [])):
-            return variant["text"].format(**values) if values else variant["text"]
-    raise KeyError(f"{response} has no {language} variant")
-
-
-def post(url: str, payload: Dict) -> object:
-    request = urllib.request.Request(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def send(stack, sender: str, text: str, metadata: Dict | None = None) -> List[str]:
-    payload = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
-    return [reply["text"] for reply in post(f"{stack.rasa_url}/webhooks/rest/webhook", payload) if "text" in reply]
-
-
-def tracker(stack, sender: str) -> Dict:
-    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30) as response:
-        return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
 
 
 @pytest.mark.parametrize("language, text, intent, response", REQUESTS, ids=[r[0] for r in REQUESTS])

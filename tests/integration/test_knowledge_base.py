@@ -8,7 +8,7 @@ import pytest
 
 from bot.knowledge.source import load_entries
 from tests.conftest import PROJECT_DIR
-from tests.integration.test_demo_bot import send, tracker
+from tests.helpers.rasa_server import send, tracker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

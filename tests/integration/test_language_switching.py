@@ -6,20 +6,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from rasa.shared.core.domain import Domain
 
 from bot.language.codes import DEMO_LANGUAGES, native_name
-from tests.conftest import PROJECT_DIR
-from tests.integration.test_demo_bot import authored, send, tracker
+from tests.helpers.demo_domain import authored
+from tests.helpers.rasa_server import send, tracker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SPOKEN = ", ".join(native_name(code) for code in DEMO_LANGUAGES)
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
 
 
 def turn(stack, sender: str, text: str, metadata=None):

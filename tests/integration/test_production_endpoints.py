@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PROJECT_DIR
-from tests.integration.test_demo_bot import send
+from tests.helpers.rasa_server import send
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

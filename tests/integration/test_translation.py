@@ -14,18 +14,13 @@ import uuid
 from typing import Dict, List
 
 import pytest
-from rasa.shared.core.domain import Domain
 
-from tests.conftest import AGENT_TOKEN, PROJECT_DIR
-from tests.integration.test_demo_bot import authored, send, tracker
+from tests.conftest import AGENT_TOKEN
+from tests.helpers.demo_domain import authored
+from tests.helpers.rasa_server import send, tracker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KB_RESPONSE = "utter_knowledge_base_answer"
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
 
 
 def bot_events(stack, sender: str) -> List[Dict]:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import List
 
 import pytest
 
 from bot.knowledge.source import Entry, load_entries
 from tests.conftest import PROJECT_DIR
-
-WHEN = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
-
-
-def entry(entry_id: str, questions: List[str], answer: str, language: str = "en") -> Entry:
-    return Entry(entry_id, tuple(questions), answer, language, ("test",), WHEN)
+from tests.helpers.knowledge_base import entry
 
 
 @pytest.fixture
-def small_entries() -> List[Entry]:
+def small_entries() -> list[Entry]:
     return [
         entry("gift", ["Do you sell gift cards?"], "Yes, gift cards from EUR 10 to EUR 500."),
         entry("wool", ["How do I wash a wool jumper?"], "Hand-wash it in cold water and dry it flat."),
@@ -29,7 +22,7 @@ def small_entries() -> List[Entry]:
 
 @pytest.fixture(scope="session")
 def demo_store(encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The demo knowledge base built into a temporary store (shared, read-only)."""
+    """The demo knowledge base built into a temporary store with the real encoder (shared, read-only)."""
     from bot.knowledge.store import KnowledgeBaseStore
 
     store = KnowledgeBaseStore(tmp_path_factory.mktemp("demo-kb") / "kb")

@@ -9,7 +9,7 @@ import pytest
 
 from bot.knowledge.language_centroids import CalibrationError, LanguageCentroids, calibration_texts
 from tests.conftest import PROJECT_DIR
-from tests.knowledge.conftest import entry
+from tests.helpers.knowledge_base import entry
 
 
 class FakeEncoder:
@@ -49,13 +49,12 @@ def test_thin_or_missing_calibration_data_is_refused_by_name(tmp_path):
         LanguageCentroids.compute(FakeEncoder(), {})
 
 
-@pytest.mark.slow
-def test_a_store_built_without_calibration_data_says_what_is_missing(tmp_path, encoder_dir):
+def test_a_store_built_without_calibration_data_says_what_is_missing(tmp_path, tiny_encoder_dir):
     from bot.knowledge.store import KnowledgeBaseStore
 
     store = KnowledgeBaseStore(tmp_path / "kb", calibration=tmp_path / "missing-nlu")
     with pytest.raises(CalibrationError, match="missing-nlu"):
-        store.build([entry("gift", ["Do you sell gift cards?"], "Yes.")], encoder_dir)
+        store.build([entry("gift", ["Do you sell gift cards?"], "Yes.")], tiny_encoder_dir)
     assert store.manifest() is None
 
 

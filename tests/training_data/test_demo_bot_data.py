@@ -13,11 +13,6 @@ from tests.conftest import LANGUAGES, PROJECT_DIR
 MIN_EXAMPLES_PER_LANGUAGE = 10
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
-
-
 RASA_DEFAULT_INTENTS = {"nlu_fallback", "restart", "back", "session_start", "out_of_scope_"}
 # Intents a pipeline component sets instead of the classifier; they have no examples.
 COMPONENT_INTENTS = {"unsupported_language", "knowledge_base_question"}

@@ -9,7 +9,7 @@ import pytest
 from bot.translation.base import BackendError, ModelFolderError, TranslationConfigError, create_backend
 from bot.translation.pipeline import TranslationPipeline
 from bot.translation.protection import SpanProtector
-from tests.translation.tiny_models import build_tiny_marian, build_tiny_nllb
+from tests.helpers.tiny_translation_models import build_tiny_marian, build_tiny_nllb
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,8 @@
-"""The KnowledgeBaseRetriever graph component: config checks, first-load build, takeover rules."""
+"""The KnowledgeBaseRetriever graph component: config checks, first-load build, takeover rules.
+
+What the component builds and loads runs with the tiny test encoder (uncentred, so no
+calibration pass); the takeover rules and reading an update need the real encoder (slow).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.knowledge_base_retriever import KNOWLEDGE_BASE, KnowledgeBaseRetriever
-from bot.knowledge.source import load_entries
 from bot.knowledge.store import KnowledgeBaseStore
-from tests.knowledge.conftest import entry
+from tests.helpers.knowledge_base import entry
 
 SOURCE = [
     {"id": "gift", "questions": ["Do you sell gift cards?"], "answer": "Yes, we sell gift cards from EUR 10 to EUR 500.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
@@ -59,32 +62,33 @@ def test_bad_config_names_the_key_and_value(key, value, expected):
         KnowledgeBaseRetriever({**KnowledgeBaseRetriever.get_default_config(), key: value})
 
 
-@pytest.mark.slow
-def test_first_load_builds_the_store_from_the_source(tmp_path, encoder_dir):
-    cfg = config(tmp_path, encoder_dir)
+def tiny_config(tmp_path: Path, tiny_encoder_dir: Path, **overrides):
+    return config(tmp_path, tiny_encoder_dir, calibration=None, **overrides)
+
+
+def test_first_load_builds_the_store_from_the_source(tmp_path, tiny_encoder_dir):
+    cfg = tiny_config(tmp_path, tiny_encoder_dir)
     assert KnowledgeBaseStore(cfg["store_dir"]).manifest() is None
     create(cfg, tmp_path)
     assert KnowledgeBaseStore(cfg["store_dir"]).manifest()["entries"] == 2
 
 
-@pytest.mark.slow
-def test_a_store_of_an_older_format_is_rebuilt_from_the_source_on_load(tmp_path, encoder_dir):
-    from tests.knowledge.test_store import make_format_1
+def test_a_store_of_an_older_format_is_rebuilt_from_the_source_on_load(tmp_path, tiny_encoder_dir):
+    from tests.helpers.knowledge_base import make_format_1
 
-    cfg = config(tmp_path, encoder_dir)
+    cfg = tiny_config(tmp_path, tiny_encoder_dir)
     create(cfg, tmp_path)
     make_format_1(KnowledgeBaseStore(cfg["store_dir"]))
     component = create(cfg, tmp_path)
     assert KnowledgeBaseStore(cfg["store_dir"]).manifest()["format"] == 2
-    turn = message("¿Vendéis tarjetas de regalo?", "payment_methods", 0.31)
+    turn = message("Do you sell gift cards?", "payment_methods", 0.31)
     component.process([turn])
     assert turn.get(KNOWLEDGE_BASE)["answer_id"] == "gift"
 
 
-@pytest.mark.slow
-def test_without_a_source_a_missing_store_is_an_error_naming_the_command(tmp_path, encoder_dir):
+def test_without_a_source_a_missing_store_is_an_error_naming_the_command(tmp_path, tiny_encoder_dir):
     with pytest.raises(FileNotFoundError, match="bridge kb build"):
-        create(config(tmp_path, encoder_dir, source=None), tmp_path)
+        create(tiny_config(tmp_path, tiny_encoder_dir, source=None), tmp_path)
 
 
 @pytest.mark.slow
@@ -128,9 +132,8 @@ def test_a_running_component_sees_answers_added_after_it_loaded(tmp_path, encode
     assert turn.get(KNOWLEDGE_BASE)["answer_id"] == "student"
 
 
-@pytest.mark.slow
-def test_load_gives_the_same_answers_as_create(tmp_path, encoder_dir):
-    cfg = config(tmp_path, encoder_dir)
+def test_load_gives_the_same_answers_as_create(tmp_path, tiny_encoder_dir):
+    cfg = tiny_config(tmp_path, tiny_encoder_dir)
     storage = LocalModelStorage(tmp_path / "model")
     created = KnowledgeBaseRetriever.create(cfg, storage, Resource("kb"), ExecutionContext(None))
     loaded = KnowledgeBaseRetriever.load(cfg, storage, Resource("kb"), ExecutionContext(None))
