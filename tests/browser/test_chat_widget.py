@@ -120,11 +120,6 @@ class RasaWebchatPage(BridgeWidgetPage):
         return self.browser.find_elements("css selector", ".rw-reply")
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
-
-
 @pytest.fixture
 def browser():
     from selenium import webdriver

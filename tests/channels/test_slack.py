@@ -17,7 +17,7 @@ from rasa.shared.core.domain import Domain
 
 from tests.channels.conftest import SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET
 from tests.conftest import PROJECT_DIR
-from tests.integration.test_demo_bot import authored
+from tests.helpers.demo_domain import authored
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -58,11 +58,6 @@ def message_event(user: str, text: str, channel: str, event_id: str, **event: ob
                   "channel": channel, "event_ts": ts, **event},
     }
     return json.dumps(payload).encode()
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
 
 
 def test_url_verification_is_answered_with_the_challenge(channel_stack):

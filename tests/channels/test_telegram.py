@@ -19,7 +19,7 @@ from bot.offline_env import offline_environment
 from tests.channels.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET
 from tests.channels.fake_platforms import fake_telegram
 from tests.conftest import PROJECT_DIR
-from tests.integration.test_demo_bot import authored
+from tests.helpers.demo_domain import authored
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,11 +52,6 @@ def text_update(chat_id: int, text: str, language_code: str) -> Dict[str, Any]:
 
 def new_chat_id() -> int:
     return 10**9 + uuid.uuid4().int % 10**9
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(PROJECT_DIR / "training_data" / "domain"))
 
 
 def test_a_spanish_customer_gets_the_spanish_answer_in_the_chat(channel_stack, domain):
