@@ -54,6 +54,19 @@ def with_options(pipeline: List[Dict[str, Any]], component: str, **options: Any)
     return [{**step, **options} if step["name"].split(".")[-1] == component else dict(step) for step in pipeline]
 
 
+def with_component_replaced(
+    pipeline: List[Dict[str, Any]], component: str, replacement: str, keep: Sequence[str] = ()
+) -> List[Dict[str, Any]]:
+    """A copy of `pipeline` in which every step whose name ends with `component` becomes a
+    `replacement` step that keeps only the options named in `keep` (the ones both understand)."""
+    return [
+        {"name": replacement, **{key: step[key] for key in keep if key in step}}
+        if step["name"].split(".")[-1] == component
+        else dict(step)
+        for step in pipeline
+    ]
+
+
 @dataclass
 class TrainedPipeline:
     """A trained NLU model archive and how long training took."""
@@ -97,18 +110,19 @@ class TrainedPipeline:
             )
         return PredictionRun(predictions, 1000 * float(np.mean(seconds)) if seconds else 0.0)
 
-    def component_ms_per_message(self, component: type, texts: Sequence[str]) -> Optional[float]:
-        """Milliseconds `component` alone takes per message, one message at a time, loaded
-        from the archive as the server loads it; None when the pipeline does not use it."""
+    def component_ms_per_message(self, components: Sequence[type], texts: Sequence[str]) -> Optional[float]:
+        """Milliseconds the first of `components` the pipeline uses takes alone per message, one
+        message at a time, loaded from the archive as the server loads it; None when it uses none."""
         from rasa.engine.graph import ExecutionContext
         from rasa.engine.storage.local_model_storage import LocalModelStorage
         from rasa.shared.nlu.training_data.message import Message
 
         with tempfile.TemporaryDirectory(prefix="bridge-eval-storage-") as storage_dir:
             storage, metadata = LocalModelStorage.from_model_archive(Path(storage_dir), self.model_path)
-            node = next((n for n in metadata.predict_schema.nodes.values() if n.uses is component), None)
+            node = next((n for n in metadata.predict_schema.nodes.values() if n.uses in components), None)
             if node is None:
                 return None
+            component = node.uses
             context = ExecutionContext(metadata.predict_schema, metadata.model_id)
             loaded = component.load({**component.get_default_config(), **node.config}, storage, node.resource, context)
             loaded.process([Message(data={"text": "warm up"})])

@@ -1,0 +1,1 @@
+"""Helpers shared by Bridge's tests (imported by tests, never a test themselves)."""
