@@ -47,7 +47,6 @@ from bot.evaluation.pipelines import (
     RASA_DEFAULT_PIPELINE, project_pipeline, train_pipeline, with_component_replaced, with_options,
 )
 from bot.evaluation.report import Prediction, summarize
-from bot.offline_env import apply_to_this_process
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BITEXT = PROJECT_DIR.parent / "shared" / "data" / "bitext" / "customer_support_sample.csv"
@@ -191,7 +190,6 @@ def main(argv: List[str]) -> Dict[str, Any]:
     parser.add_argument("--seed", type=int, default=42, help="seed of the splits and of the first bridge model")
     parser.add_argument("--model-seeds", type=int, default=3, help=f"bridge models trained (random_seed = --seed, 1, 2, ...) on {', '.join(MODEL_SEED_SETS)}")
     args = parser.parse_args(argv)
-    apply_to_this_process()  # training runs in this process: before torch loads
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sets = [s for s in args.sets.split(",") if s]
     systems = [s for s in args.systems.split(",") if s]

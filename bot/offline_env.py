@@ -2,8 +2,8 @@
 
 Nothing may reach the internet at run time: Rasa's telemetry (and its error reports) are
 off, and Hugging Face libraries never try the hub. Processes Bridge starts get these
-variables through `offline_environment`; a command that trains or predicts in its own
-process (a benchmark) applies them to itself with `apply_to_this_process` before torch loads.
+variables through `offline_environment`; code that has Rasa train in its own process (bench,
+`bridge eval`) applies them to that process with `apply_to_this_process` before torch loads.
 """
 
 import os
@@ -33,8 +33,8 @@ def offline_environment(extra: Optional[Dict[str, str]] = None) -> Dict[str, str
 def apply_to_this_process() -> None:
     """Sets every offline variable this process's environment does not set already.
 
-    Call it first thing in a command that runs models in its own process (torch reads
-    OMP_WAIT_POLICY when it loads); a value the caller exported wins.
+    Call it before a model runs in this process (torch reads OMP_WAIT_POLICY when it
+    loads); a value the caller exported wins.
     """
     for name, value in OFFLINE_VARIABLES.items():
         os.environ.setdefault(name, value)

@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.evaluation.datasets import Example, to_training_data
 from bot.evaluation.report import Prediction
+from bot.offline_env import apply_to_this_process
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -161,6 +162,9 @@ def train_pipeline(
         output_dir: where the archive goes (a temporary folder when None).
         quiet: silence Rasa's training chatter on stdout (our own progress logs remain).
     """
+    # Rasa trains in this process (bench, `bridge eval`): give it the environment a Rasa
+    # process Bridge starts has, before Rasa's import below loads torch.
+    apply_to_this_process()
     from rasa.engine.caching import CACHE_SIZE_ENV
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
