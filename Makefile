@@ -12,6 +12,8 @@ export TRANSFORMERS_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export USE_TF := 0
 export TOKENIZERS_PARALLELISM := false
+# torch's idle threads wait without spinning (why: bot/offline_env.py).
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: help setup services web models run test test-fast lint lock bench
 

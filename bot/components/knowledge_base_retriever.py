@@ -13,16 +13,16 @@ actions and responses keep priority: the retriever only takes over a turn when
 or when the message is a near-duplicate of a historical question (question similarity at least
 `near_duplicate_score`) and the classifier is below `keep_intent_above`: a customer asking
 almost exactly what was answered before is stronger evidence than a middling intent score
-(in the demo, "how do I wash a wool jumper so it doesn't get ruined" scored 0.72 as
-return_request and 0.88 against the stored wool-care question; unrelated messages score
-0.1-0.35 against their closest question).
+(a rewording of a stored question scores far closer to it than unrelated messages score
+to their closest question, while the classifier may still lean to a neighbouring intent).
 
 It then sets the dedicated intent `intent_name` (knowledge_base_question) and scales the
 classifier's ranking by (1 - confidence) below it, so the FallbackClassifier that follows
 sees one clear winner. The confidence maps the score from [threshold, 1] onto
-[TAKEOVER_CONFIDENCE, 1]: a score is a similarity, not a probability, and the decision rule
-was right 78-100% of the times it answered in each language of `bridge bench kb`. A rule
-maps the intent to action_answer_from_knowledge_base, which sends the answer. When the knowledge base has
+[TAKEOVER_CONFIDENCE, 1]: a score is a similarity, not a probability, and
+TAKEOVER_CONFIDENCE sits near the share of its answers the decision rule gets right in each
+language (`bridge bench kb` measures it). A rule maps the intent to
+action_answer_from_knowledge_base, which sends the answer. When the knowledge base has
 nothing close enough, the message is left alone: a weak classification still falls back to
 nlu_fallback (the bot asks to rephrase or offers a human), out_of_scope stays out_of_scope.
 
@@ -37,7 +37,7 @@ shared with the classifier), and leaves stories and rules unchanged.
 The index is not part of the trained model: it lives in a store folder (`store_dir`) that
 `bridge kb build/add/remove` maintain, so answers change without retraining and the running
 bot picks up a new commit on its next turn. On a fresh clone the store does not exist yet;
-the component then builds it from `source` when it is loaded (a few seconds for the demo).
+the component then builds it from `source` when it is loaded (quick for a source of the demo's size).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.language_detector import LANGUAGE
+from bot.message_keys import LANGUAGE
 from bot.models.encoder import DEFAULT_ENCODER_DIR
 
 logger = logging.getLogger(__name__)

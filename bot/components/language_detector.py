@@ -9,18 +9,13 @@ emits none either and is marked `language_supported: false`, so the dialogue can
 languages the bot speaks (see UnsupportedLanguageClassifier) without losing the
 conversation's language.
 
-Message properties (in the parse data, hence in every transcript):
-    language             the decided supported language, or None
-    language_confidence  0..1
-    language_method      script | lexicon | model | hint | no_evidence | weak_evidence | unsupported
-    language_supported   False when the turn is in a language the bot does not speak
-    language_detected    the language seen (the unsupported one, or the best candidate)
+The message properties it writes, and the channel hint it reads, are in bot/message_keys.py.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -34,41 +29,20 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.language.codes import DEMO_LANGUAGES
 from bot.language.detectors import lingua_languages
 from bot.language.identifier import KNOWN_DETECTORS, IdentifierSettings, LanguageGuess, LanguageIdentifier
+from bot.message_keys import (
+    LANGUAGE,
+    LANGUAGE_CONFIDENCE,
+    LANGUAGE_DETECTED,
+    LANGUAGE_METHOD,
+    LANGUAGE_SUPPORTED,
+    METADATA,
+    SUPPORTED_LANGUAGES,
+    channel_language_hint,
+)
 
 logger = logging.getLogger(__name__)
 
-LANGUAGE = "language"
-LANGUAGE_CONFIDENCE = "language_confidence"
-LANGUAGE_METHOD = "language_method"
-LANGUAGE_SUPPORTED = "language_supported"
-LANGUAGE_DETECTED = "language_detected"
-SUPPORTED_LANGUAGES = "supported_languages"
-METADATA = "metadata"
-
 _DEFAULTS = IdentifierSettings()
-
-
-def _language_code(value: Any) -> Optional[str]:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip().replace("_", "-").split("-")[0].lower()
-
-
-def channel_language_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[str]:
-    """The language a channel reports for the customer, if any, as an ISO 639-1 code.
-
-    Understood: `metadata.language` (REST, the web widget's page language), and Telegram's
-    `from.language_code`, at the top level or inside `message`. Regional codes such as
-    "pt-BR" are reduced to "pt".
-    """
-    if not isinstance(metadata, dict):
-        return None
-    found = _language_code(metadata.get(LANGUAGE)) or _language_code(metadata.get("language_code"))
-    for container in (metadata, metadata.get("message")):
-        sender = container.get("from") if isinstance(container, dict) else None
-        if not found and isinstance(sender, dict):
-            found = _language_code(sender.get("language_code"))
-    return found
 
 
 @DefaultV1Recipe.register(

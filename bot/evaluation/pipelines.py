@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.evaluation.datasets import Example, to_training_data
 from bot.evaluation.report import Prediction
+from bot.offline_env import apply_to_this_process
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -52,6 +53,19 @@ def project_pipeline(config_file: Path) -> List[Dict[str, Any]]:
 def with_options(pipeline: List[Dict[str, Any]], component: str, **options: Any) -> List[Dict[str, Any]]:
     """A copy of `pipeline` with `options` set on every step whose name ends with `component`."""
     return [{**step, **options} if step["name"].split(".")[-1] == component else dict(step) for step in pipeline]
+
+
+def with_component_replaced(
+    pipeline: List[Dict[str, Any]], component: str, replacement: str, keep: Sequence[str] = ()
+) -> List[Dict[str, Any]]:
+    """A copy of `pipeline` in which every step whose name ends with `component` becomes a
+    `replacement` step that keeps only the options named in `keep` (the ones both understand)."""
+    return [
+        {"name": replacement, **{key: step[key] for key in keep if key in step}}
+        if step["name"].split(".")[-1] == component
+        else dict(step)
+        for step in pipeline
+    ]
 
 
 @dataclass
@@ -97,18 +111,19 @@ class TrainedPipeline:
             )
         return PredictionRun(predictions, 1000 * float(np.mean(seconds)) if seconds else 0.0)
 
-    def component_ms_per_message(self, component: type, texts: Sequence[str]) -> Optional[float]:
-        """Milliseconds `component` alone takes per message, one message at a time, loaded
-        from the archive as the server loads it; None when the pipeline does not use it."""
+    def component_ms_per_message(self, components: Sequence[type], texts: Sequence[str]) -> Optional[float]:
+        """Milliseconds the first of `components` the pipeline uses takes alone per message, one
+        message at a time, loaded from the archive as the server loads it; None when it uses none."""
         from rasa.engine.graph import ExecutionContext
         from rasa.engine.storage.local_model_storage import LocalModelStorage
         from rasa.shared.nlu.training_data.message import Message
 
         with tempfile.TemporaryDirectory(prefix="bridge-eval-storage-") as storage_dir:
             storage, metadata = LocalModelStorage.from_model_archive(Path(storage_dir), self.model_path)
-            node = next((n for n in metadata.predict_schema.nodes.values() if n.uses is component), None)
+            node = next((n for n in metadata.predict_schema.nodes.values() if n.uses in components), None)
             if node is None:
                 return None
+            component = node.uses
             context = ExecutionContext(metadata.predict_schema, metadata.model_id)
             loaded = component.load({**component.get_default_config(), **node.config}, storage, node.resource, context)
             loaded.process([Message(data={"text": "warm up"})])
@@ -147,6 +162,9 @@ def train_pipeline(
         output_dir: where the archive goes (a temporary folder when None).
         quiet: silence Rasa's training chatter on stdout (our own progress logs remain).
     """
+    # Rasa trains in this process (bench, `bridge eval`): give it the environment a Rasa
+    # process Bridge starts has, before Rasa's import below loads torch.
+    apply_to_this_process()
     from rasa.engine.caching import CACHE_SIZE_ENV
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter

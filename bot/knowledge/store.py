@@ -45,6 +45,7 @@ from bot.knowledge.faiss_index import (
 from bot.knowledge.language_centroids import DEFAULT_CALIBRATION, LanguageCentroids, centroids_for
 from bot.knowledge.metadata import MetadataStore, utc_now
 from bot.knowledge.source import Entry, source_fingerprint
+from bot.models.encoder import EncoderMismatchError  # check_encoder raises it; callers may import it from here
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +61,6 @@ QUESTION_SIDES = ("query", "passage")
 
 class KnowledgeBaseNotBuiltError(FileNotFoundError):
     """The store folder has no committed index yet."""
-
-
-class EncoderMismatchError(ValueError):
-    """The index was built with another encoder than the one configured now."""
 
 
 class StoreFormatError(ValueError):

@@ -1,12 +1,11 @@
 """How a transformer runs one customer message at a time on the CPU: threads and precision.
 
 A support bot predicts one short message per request. At that size the two-thread
-hand-off between matrix products costs more than the second core saves (multilingual-e5-small
-on this project's 2-core machine: 18 ms a message with 2 threads, 15 ms with 1), and the
-second core stays free for the server. CPUs with bfloat16 matrix instructions (AVX512-BF16,
-AMX) compute the same forward pass in bfloat16 faster (11.5 ms; 9.5 ms when the weights are
-stored in bfloat16 too) with the same accuracy on bench nlu's sets; elsewhere bfloat16 is
-emulated and slower, so "auto" uses it only where the CPU has it. Autocast covers the
+hand-off between matrix products costs more than the second core saves, and one thread
+leaves the second core free for the server. CPUs with bfloat16 matrix instructions
+(AVX512-BF16, AMX) compute the same forward pass faster in bfloat16, faster still when the
+weights are stored in bfloat16 too, with the same accuracy on bench nlu's sets; elsewhere
+bfloat16 is emulated and slower, so "auto" uses it only where the CPU has it. Autocast covers the
 operations a model runs itself; the intent classifier's fused blocks, which autocast does
 not reach, hold their weights in the chosen precision (bot/models/fused_layers.py).
 

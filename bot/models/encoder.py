@@ -30,6 +30,11 @@ class EncoderNotFoundError(FileNotFoundError):
     """The configured encoder folder does not exist or is not a model folder."""
 
 
+class EncoderMismatchError(ValueError):
+    """What was stored (a trained classifier, a knowledge-base index) was made with another
+    encoder than the configured folder holds now: its numbers mean nothing to this one."""
+
+
 def check_encoder_dir(path: str | os.PathLike) -> Path:
     """Returns `path` resolved, or raises an error naming the folder and the fix."""
     folder = Path(path).expanduser().resolve()

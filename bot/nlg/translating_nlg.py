@@ -49,7 +49,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.components.language_detector import LANGUAGE, channel_language_hint
+from bot.message_keys import LANGUAGE, channel_language_hint
 from bot.translation.pipeline import PATH_AUTHORED, PATH_FALLBACK, Translation, TranslationPipeline
 
 logger = logging.getLogger(__name__)

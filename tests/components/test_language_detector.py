@@ -4,7 +4,7 @@ UnsupportedLanguageClassifier: the intent of a turn the bot cannot read."""
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.language_detector import LanguageDetector, channel_language_hint
+from bot.components.language_detector import LanguageDetector
 from bot.components.unsupported_language_classifier import UnsupportedLanguageClassifier
 
 
@@ -65,22 +65,6 @@ def test_a_smaller_language_set_is_respected():
     message = Message(data={"text": "Quiero cancelar mi pedido, por favor, no llegó nunca"})
     LanguageDetector({**LanguageDetector.get_default_config(), "supported_languages": ["en", "de"]}).process([message])
     assert (message.get("language_supported"), message.get("language_detected")) == (False, "es")
-
-
-@pytest.mark.parametrize(
-    "metadata, expected",
-    [
-        ({"language": "pt-BR"}, "pt"),
-        ({"language": "de_DE"}, "de"),
-        ({"from": {"language_code": "ko"}}, "ko"),
-        ({"message": {"from": {"language_code": "es-MX"}}}, "es"),
-        ({"language": ""}, None),
-        (None, None),
-        ({"language": 3}, None),
-    ],
-)
-def test_channel_language_hint(metadata, expected):
-    assert channel_language_hint(metadata) == expected
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.cli.main import main
-from tests.components.test_multilingual_intent_classifier import INTENTS, build_tiny_encoder
+from tests.helpers.tiny_encoder import INTENTS, build_tiny_encoder
 
 pytestmark = pytest.mark.slow
 

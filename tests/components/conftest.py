@@ -1,0 +1,3 @@
+"""Fixtures of the component tests: tiny encoders the tests build (tests/helpers/tiny_encoder.py)."""
+
+from tests.helpers.tiny_encoder import tiny_bert, tiny_xlmr  # noqa: F401 (fixtures)

@@ -1,0 +1,81 @@
+"""FrozenEncoderIntentClassifier: trains, persists through model storage, reloads identically,
+refuses a different encoder, rejects bad config; the baseline without fine-tuning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict
+
+import pytest
+from rasa.engine.storage.resource import Resource
+
+from bot.components.frozen_encoder_intent_classifier import FrozenEncoderIntentClassifier
+from bot.evaluation.datasets import Example, to_training_data
+from bot.models.encoder import EncoderMismatchError
+from tests.helpers.graph_components import created, intent_rankings, reloaded, trained
+from tests.helpers.tiny_encoder import INTENTS, intents_training_data
+
+PROBES = ["where is my order", "refund please", "hello", "my money back", "order hello refund"]
+
+
+def config(model_path: Path, **overrides) -> Dict:
+    return {**FrozenEncoderIntentClassifier.get_default_config(), "model_path": str(model_path), "threads": 1, **overrides}
+
+
+def test_train_persist_reload_gives_identical_predictions(tiny_bert, tmp_path):
+    cfg = config(tiny_bert)
+    before = intent_rankings(trained(FrozenEncoderIntentClassifier, tmp_path, cfg, intents_training_data()), PROBES)
+    stored = next(tmp_path.rglob("classifier.json")).parent
+    assert {"head.npz", "classifier.json"} <= {p.name for p in stored.iterdir()}
+    meta = json.loads((stored / "classifier.json").read_text())
+    assert meta["labels"] == sorted(INTENTS) and meta["encoder"]
+    after = intent_rankings(reloaded(FrozenEncoderIntentClassifier, tmp_path, cfg), PROBES)
+    assert after == before  # exactly: same intents, same confidences
+    assert all(abs(sum(x["confidence"] for x in r) - 1.0) < 1e-5 for r in after)
+    assert {r[0]["name"] for r in after} <= set(INTENTS)
+
+
+def test_ranking_length_limits_the_ranking(tiny_bert, tmp_path):
+    classifier = trained(FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert, ranking_length=2), intents_training_data())
+    assert [len(r) for r in intent_rankings(classifier, PROBES)] == [2] * len(PROBES)
+
+
+def test_two_intents_get_a_probability_each(tiny_bert, tmp_path):
+    examples = [Example(t, intent) for intent in ("order_status", "greet") for t in INTENTS[intent]]
+    classifier = trained(FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert), to_training_data(examples))
+    ranking = intent_rankings(classifier, ["hello"])[0]
+    assert {r["name"] for r in ranking} == {"order_status", "greet"}
+    assert 0 < ranking[1]["confidence"] <= ranking[0]["confidence"] < 1
+
+
+def test_refuses_an_encoder_it_was_not_trained_on(tiny_bert, tiny_xlmr, tmp_path):
+    trained(FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert), intents_training_data())
+    with pytest.raises(EncoderMismatchError, match="FrozenEncoderIntentClassifier was trained on encoder"):
+        reloaded(FrozenEncoderIntentClassifier, tmp_path, config(tiny_xlmr))
+
+
+def test_untrained_classifier_leaves_messages_alone(tiny_bert, tmp_path):
+    classifier = reloaded(FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert))  # nothing stored yet
+    assert intent_rankings(classifier, ["where is my order"]) == [None]
+
+
+def test_needs_two_intents(tiny_bert, tmp_path):
+    classifier = created(FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert))
+    with pytest.raises(ValueError, match="FrozenEncoderIntentClassifier needs examples of at least two intents"):
+        classifier.train(to_training_data([Example("hello", "greet"), Example("hi", "greet")]))
+
+
+def test_missing_model_folder_names_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="bridge models"):
+        created(FrozenEncoderIntentClassifier, tmp_path, config(tmp_path / "nowhere"))
+
+
+@pytest.mark.parametrize(
+    "key, value", [("model_path", ""), ("threads", 0), ("max_iter", 1.5), ("ranking_length", -1), ("C", 0)]
+)
+def test_bad_config_names_key_and_value(tiny_bert, key, value):
+    with pytest.raises(ValueError) as error:
+        FrozenEncoderIntentClassifier({**config(tiny_bert), key: value}, None, Resource("x"))
+    assert "FrozenEncoderIntentClassifier" in str(error.value)
+    assert repr(key)[1:-1] in str(error.value) and repr(value) in str(error.value)
