@@ -82,7 +82,8 @@ def is_bundled_encoder_dir(project_dir: Path, folder: Path) -> bool:
 def has_actions(project_dir: Path) -> bool:
     """True when the project has custom actions (an `actions` package or module)."""
     project_dir = Path(project_dir)
-    return (project_dir / ACTIONS_PACKAGE / "__init__.py").is_file() or (project_dir / f"{ACTIONS_PACKAGE}.py").is_file()
+    package, module = project_dir / ACTIONS_PACKAGE / "__init__.py", project_dir / f"{ACTIONS_PACKAGE}.py"
+    return package.is_file() or module.is_file()
 
 
 def project_environment(project_dir: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:

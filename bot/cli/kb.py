@@ -144,7 +144,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = kb.add_subparsers(dest="kb_command", required=True)
     build = commands.add_parser("build", help="re-embed and index every entry of the sources")
     build.add_argument("sources", nargs="*", help="source files or folders (default: source in config.yml)")
-    build.add_argument("--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto", help="index type (auto follows size)")
+    build.add_argument("--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto",
+                       help="index type (auto follows size)")
     build.set_defaults(handler=_run(cmd_build))
     add = commands.add_parser("add", help="add or replace entries without rebuilding")
     add.add_argument("files", nargs="+", help="source files (.jsonl or .csv)")

@@ -25,7 +25,8 @@ def test_init_writes_a_complete_project_named_after_its_folder(tmp_path, capsys)
     project = tmp_path / "acme-support"
     main(["init", str(project)])
     assert "created a Bridge project" in capsys.readouterr().out
-    for name in ("config.yml", "credentials.yml", "endpoints.yml", "training_data/rules.yml", "knowledge_base/README.md"):
+    written = ("config.yml", "credentials.yml", "endpoints.yml", "training_data/rules.yml", "knowledge_base/faq.jsonl")
+    for name in written:
         assert (project / name).is_file(), name
     config = read_config(project)
     assert [step["name"] for step in config["pipeline"]] == PIPELINE

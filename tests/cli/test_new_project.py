@@ -1,8 +1,9 @@
 """End to end: `bridge init` makes a bot that `bridge train` trains and the real servers run.
 
 The project is what a company starts from: two languages (en, es), three intents it answers
-(plus out_of_scope, which hands a question to the knowledge base) and a small knowledge base. It is trained by a real `rasa train` and served by the same BotStack
-`bridge run` uses; the replies come over Rasa's REST channel.
+(plus out_of_scope, which hands a question to the knowledge base) and a small knowledge
+base. It is trained by a real `rasa train` and served by the same BotStack `bridge run`
+uses; the replies come over Rasa's REST channel.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def stack(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[o
 
 def send(stack, sender: str, text: str) -> List[str]:
     payload = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", payload, {"Content-Type": "application/json"})
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    request = urllib.request.Request(url, payload, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return [reply["text"] for reply in json.loads(response.read()) if "text" in reply]
 
@@ -109,7 +111,7 @@ KNOWLEDGE_BASE_QUESTIONS = [
 ]
 
 
-@pytest.mark.parametrize("language, text, answer", KNOWLEDGE_BASE_QUESTIONS, ids=[q[0] for q in KNOWLEDGE_BASE_QUESTIONS])
+@pytest.mark.parametrize("language, text, answer", KNOWLEDGE_BASE_QUESTIONS, ids=["en", "es"])
 def test_the_new_bot_answers_from_its_knowledge_base(project, stack, language, text, answer):
     sender = f"new-kb-{language}-{uuid.uuid4().hex[:8]}"
     replies = send(stack, sender, text)
