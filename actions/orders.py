@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.services.demo_orders import demo_order_repository
 from actions.services.shop_db import OrderRepository
 
 # Demo order numbers are five digits; "#10045", "Nr. 10045" and "注文10045" all match.
@@ -33,7 +34,7 @@ class ActionCheckOrderStatus(Action):
     @property
     def repository(self) -> OrderRepository:
         if self._repository is None:
-            self._repository = OrderRepository()
+            self._repository = demo_order_repository()
         return self._repository
 
     def run(

@@ -1,4 +1,9 @@
-"""Fills the demo shop's orders table with a fixed set of orders, so demos and tests agree."""
+"""Fills the demo shop's orders table with a fixed set of orders, so demos and tests agree.
+
+The action server seeds the shop's database the first time an action looks up an order
+(`demo_order_repository`), so `bridge run`, the Docker image and the tests need no
+separate setup step.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import List, Optional, Tuple
 
 import sqlalchemy as sa
 
-from actions.services.shop_db import engine_for, orders, shop_db_url
+from actions.services.shop_db import OrderRepository, engine_for, orders, shop_db_url
 
 # (order number, status, delivery date: expected for shipped, actual for delivered)
 DEMO_ORDERS: List[Tuple[str, str, Optional[dt.date]]] = [
@@ -37,3 +42,11 @@ def seed_demo_orders(url: Optional[str] = None) -> int:
         if missing:
             connection.execute(orders.insert(), missing)
     return len(missing)
+
+
+def demo_order_repository(url: Optional[str] = None) -> OrderRepository:
+    """The orders of the shop's database (`url`, else BRIDGE_SHOP_DB_URL or var/shop.db),
+    with the demo orders added first if they are missing."""
+    url = url or shop_db_url()
+    seed_demo_orders(url)
+    return OrderRepository(url)

@@ -2,14 +2,16 @@
 
 Usage:
     bridge kb build [SOURCE ...]     re-embed every entry of the sources (default: the
-                                     component's `source`, knowledge_base/demo)
+                                     component's `source`, e.g. knowledge_base/)
     bridge kb add FILE [FILE ...]    add or replace entries without rebuilding the index
     bridge kb remove ID [ID ...]     remove entries by id
     bridge kb info                   what the store holds and which encoder built it
     bridge kb search TEXT            the best answers for a question (for checking)
 
 The store folder, database URL, source and encoder default to the KnowledgeBaseRetriever
-entry of config.yml, so the command and the running bot use the same knowledge base.
+entry of config.yml, so the command and the running bot use the same knowledge base. They
+are read when a command runs, not when the parser is built: `bridge --help` and the other
+commands never import Rasa for them.
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ def _summary(manifest: Dict[str, Any]) -> str:
 def cmd_build(args: argparse.Namespace) -> None:
     from bot.knowledge.source import load_entries
 
-    sources = args.sources or [args.source]
+    sources = args.sources or ([args.source] if args.source else [])
+    if not sources:
+        sys.exit("bridge kb build: no source to build from: config.yml's KnowledgeBaseRetriever has `source: null`. "
+                 "Name the files or folders, e.g. `bridge kb build knowledge_base/`.")
     entries = load_entries(*sources)
     manifest = _store(args).build(entries, args.encoder, args.threads, show_progress=True)
     print(f"bridge kb: built {args.store} from {', '.join(map(str, sources))}: {_summary(manifest)}")
@@ -91,6 +96,22 @@ def cmd_search(args: argparse.Namespace) -> None:
               f"Q: {hit.question}\n       A: {hit.answer}")
 
 
+# Options whose default is the KnowledgeBaseRetriever's setting of the same name in config.yml.
+CONFIG_DEFAULTS = {
+    "store": "store_dir", "db_url": "db_url", "encoder": "model_path", "threads": "threads",
+    "calibration": "calibration", "answer_weight": "answer_weight", "source": "source",
+}
+
+
+def fill_config_defaults(args: argparse.Namespace, config_file: Path = CONFIG_FILE) -> argparse.Namespace:
+    """Sets every option the user left out to the component's setting in config.yml."""
+    settings = component_settings(config_file)
+    for option, key in CONFIG_DEFAULTS.items():
+        if getattr(args, option, None) is None:
+            setattr(args, option, settings[key])
+    return args
+
+
 def _run(handler):
     """Runs a handler, turning the errors a user can cause into one clear line and exit 1."""
     def run(args: argparse.Namespace) -> None:
@@ -100,7 +121,7 @@ def _run(handler):
         from bot.models.encoder import EncoderNotFoundError
 
         try:
-            handler(args)
+            handler(fill_config_defaults(args))
         except (SourceError, EncoderMismatchError, KnowledgeBaseNotBuiltError, StoreFormatError, EncoderNotFoundError,
                 CalibrationError) as error:
             sys.exit(f"bridge kb: {error}")
@@ -110,22 +131,22 @@ def _run(handler):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Adds `bridge kb ...` to the main parser's subcommands."""
-    settings = component_settings()
+    """Adds `bridge kb ...` to the main parser's subcommands (defaults: see CONFIG_DEFAULTS)."""
     kb = subparsers.add_parser("kb", help="build and edit the knowledge base of historical answers")
-    kb.add_argument("--store", default=settings["store_dir"], help="store folder (default from config.yml)")
-    kb.add_argument("--db-url", default=settings["db_url"], help="metadata database URL (default: $BRIDGE_KB_DB_URL or SQLite in the store)")
-    kb.add_argument("--encoder", default=settings["model_path"], help="encoder folder")
-    kb.add_argument("--threads", type=int, default=settings["threads"], help="torch CPU threads")
-    kb.add_argument("--calibration", default=settings["calibration"],
-                    help="NLU data giving the per-language centroids when building (default from config.yml)")
-    kb.add_argument("--answer-weight", type=float, default=settings["answer_weight"],
-                    help="share of the answer text's similarity in a score (search)")
+    kb.add_argument("--store", help="store folder (default: store_dir in config.yml)")
+    kb.add_argument("--db-url", help="metadata database URL (default: db_url in config.yml, $BRIDGE_KB_DB_URL "
+                                     "or SQLite in the store)")
+    kb.add_argument("--encoder", help="encoder folder (default: model_path in config.yml)")
+    kb.add_argument("--threads", type=int, help="torch CPU threads (default: threads in config.yml)")
+    kb.add_argument("--calibration", help="NLU data giving the per-language centroids when building "
+                                          "(default: calibration in config.yml)")
+    kb.add_argument("--answer-weight", type=float, help="share of the answer text's similarity in a score (search)")
     commands = kb.add_subparsers(dest="kb_command", required=True)
     build = commands.add_parser("build", help="re-embed and index every entry of the sources")
-    build.add_argument("sources", nargs="*", help=f"source files or folders (default: {settings['source']})")
-    build.add_argument("--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto", help="index type (auto follows size)")
-    build.set_defaults(handler=_run(cmd_build), source=settings["source"] or "knowledge_base/demo")
+    build.add_argument("sources", nargs="*", help="source files or folders (default: source in config.yml)")
+    build.add_argument("--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto",
+                       help="index type (auto follows size)")
+    build.set_defaults(handler=_run(cmd_build))
     add = commands.add_parser("add", help="add or replace entries without rebuilding")
     add.add_argument("files", nargs="+", help="source files (.jsonl or .csv)")
     add.set_defaults(handler=_run(cmd_add))

@@ -1,11 +1,15 @@
-"""`bridge`: set up, train and run a Bridge support bot.
+"""`bridge`: create, set up, train and run a Bridge support bot.
 
 Usage:
+    bridge init DIR          create a new Bridge project (config, domain, data, knowledge base)
     bridge models            build the bundled multilingual encoder (offline)
-    bridge demo-db           create the demo shop's orders table
-    bridge train             train the Rasa model unless nothing changed
-    bridge run               all of the above, then serve the bot and its chat page
+    bridge train             train the project's Rasa model unless nothing changed
+    bridge run               train if needed, then serve the bot and its chat page
+    bridge kb ...            build and edit the knowledge base (bridge kb --help)
+    bridge eval nlu          intent accuracy on a held-out split of the NLU data
     bridge bench NAME ...    run benchmark bench/NAME.py (prints a table, writes JSON)
+
+Every command but `init` works on the project in the current folder.
 """
 
 from __future__ import annotations
@@ -30,42 +34,38 @@ def cmd_models(args: argparse.Namespace) -> Path:
     return folder
 
 
-def cmd_demo_db(args: argparse.Namespace) -> None:
-    """Creates the demo shop's database and orders."""
-    from actions.services.demo_orders import seed_demo_orders
-    from actions.services.shop_db import shop_db_url
+def prepare_encoders(project_dir: Path) -> str:
+    """The identity of every encoder the project's pipeline names, building the bundled one
+    first where the config expects it and it is missing."""
+    from bot.models.e5_converter import build_e5_encoder
+    from bot.models.encoder import encoder_fingerprint
+    from bot.project import encoder_dirs, is_bundled_encoder_dir, read_config
 
-    added = seed_demo_orders()
-    print(f"bridge: demo shop database {shop_db_url()} ready ({added} orders added)")
+    identities = []
+    for folder in encoder_dirs(project_dir, read_config(project_dir)):
+        if not (folder / "config.json").is_file() and is_bundled_encoder_dir(project_dir, folder):
+            print(f"bridge: building the bundled encoder into {folder} (once; takes a few minutes) ...", flush=True)
+            build_e5_encoder(folder)
+        identities.append(encoder_fingerprint(folder))
+    return "+".join(identities)
 
 
 def cmd_train(args: argparse.Namespace) -> Path:
-    """Trains the demo bot if its inputs changed."""
+    """Trains the project's model if its inputs changed."""
     from bot.cli.training import train_if_changed
-    from bot.models.encoder import encoder_fingerprint
 
-    return train_if_changed(Path.cwd(), encoder_fingerprint(DEFAULT_ENCODER_DIR))
+    project = Path.cwd()
+    return train_if_changed(project, prepare_encoders(project))
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """Prepares everything, then serves the bot until Ctrl-C."""
+    """Trains if needed, then serves the project's bot until Ctrl-C."""
     from bot.serving.processes import BotStack
 
-    args.output, args.force = str(DEFAULT_ENCODER_DIR), False
-    cmd_models(args)
-    cmd_demo_db(args)
-    model = cmd_train(args)
     project = Path.cwd()
-    stack = BotStack(
-        project_dir=project,
-        model=model,
-        endpoints=project / "endpoints.yml",
-        rasa_port=5005,
-        action_port=5055,
-        chat_port=args.port,
-        log_dir=project / "var" / "logs",
-    )
-    print("bridge: starting the action server, the Rasa server and the chat page ...", flush=True)
+    stack = BotStack.for_project(project, cmd_train(args), chat_port=args.port)
+    parts = "the action server, the Rasa server" if stack.serves_actions else "the Rasa server"
+    print(f"bridge: starting {parts} and the chat page ...", flush=True)
     # A service manager stops us with SIGTERM: leave through `finally` so the servers stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     stack.start()
@@ -105,15 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--output", default=str(DEFAULT_ENCODER_DIR), help="target folder")
     models.add_argument("--force", action="store_true", help="rebuild even if up to date")
     models.set_defaults(handler=cmd_models)
-    commands.add_parser("demo-db", help="create the demo shop's orders").set_defaults(handler=cmd_demo_db)
     commands.add_parser("train", help="train the Rasa model if inputs changed").set_defaults(handler=cmd_train)
-    run = commands.add_parser("run", help="set up and serve the demo bot")
+    run = commands.add_parser("run", help="train if needed and serve the bot")
     run.add_argument("--port", type=int, default=8080, help="chat page port")
     run.set_defaults(handler=cmd_run)
     bench = commands.add_parser("bench", help="run a benchmark: bridge bench NAME [ARGS]")
     bench.add_argument("name", help="benchmark module in bench/, e.g. langid")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments for the benchmark")
     bench.set_defaults(handler=cmd_bench)
+    importlib.import_module("bot.cli.init").register(commands)  # bridge init DIR
     importlib.import_module("bot.cli.eval").register(commands)  # bridge eval nlu
     importlib.import_module("bot.cli.kb").register(commands)  # bridge kb build|add|remove|info|search
     importlib.import_module("bot.cli.telegram").register(commands)  # bridge telegram set-webhook URL
@@ -121,8 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    from bot.models.encoder import EncoderNotFoundError
+    from bot.project import ProjectError
+
     args = build_parser().parse_args(argv)
-    args.handler(args)
+    try:
+        args.handler(args)
+    except (ProjectError, EncoderNotFoundError) as error:
+        sys.exit(f"bridge: {error}")
 
 
 if __name__ == "__main__":

@@ -1,28 +1,33 @@
 """Trains the Rasa model of a Bridge project, skipping the work when nothing changed.
 
-A hash of every input (config, domain, training data, Bridge's own components and the
-encoder's identity) is stored beside the model; an unchanged project reuses the model
-without even starting Rasa.
+A hash of every input is stored beside the model; an unchanged project reuses the model
+without even starting Rasa. The inputs are the project's config, domain and training data,
+Bridge's own trainable code (from the installed package, so a project made by `bridge
+init` is covered as much as the demo) and the encoder's identity. YAML files are hashed as
+parsed data, so editing a comment does not retrain; other files by their bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Tuple
 
-from bot.offline_env import offline_environment
+import bot
+from bot.project import DATA_DIR, DOMAIN_DIR, model_name, project_environment, read_config
 
-MODEL_NAME = "bridge-demo"
-TRAINING_INPUTS = ("config.yml", "training_data", "bot/components", "bot/language", "bot/models")
+# Bridge's code that shapes a trained model: the components and what they are built from.
+FRAMEWORK_INPUTS = ("components", "language", "models", "message_keys.py")
+YAML_SUFFIXES = {".yml", ".yaml"}
 
 
-def _files(project_dir: Path, inputs: Iterable[str]) -> List[Path]:
+def _files(root: Path, entries: Iterable[str]) -> List[Path]:
     found: List[Path] = []
-    for entry in inputs:
-        path = project_dir / entry
+    for entry in entries:
+        path = root / entry
         if path.is_dir():
             found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
         elif path.is_file():
@@ -30,20 +35,50 @@ def _files(project_dir: Path, inputs: Iterable[str]) -> List[Path]:
     return found
 
 
+def _canonical_yaml(path: Path) -> bytes:
+    """The file's parsed content as canonical JSON: comments and layout do not count."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        # Rasa reports the error when it trains; until then the bytes identify the file.
+        return path.read_bytes()
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+def _hashed_inputs(project_dir: Path) -> List[Tuple[str, Path]]:
+    """(name in the hash, file) of every training input: project files, then Bridge's code."""
+    framework = Path(bot.__file__).resolve().parent
+    project = [(str(p.relative_to(project_dir)), p) for p in _files(project_dir, ("config.yml", DATA_DIR))]
+    code = [(f"bot/{p.relative_to(framework)}", p) for p in _files(framework, FRAMEWORK_INPUTS) if p.suffix == ".py"]
+    return project + code
+
+
 def inputs_hash(project_dir: Path, encoder_identity: str) -> str:
-    """SHA-256 over the training inputs' paths and contents plus the encoder identity."""
+    """SHA-256 over the training inputs' names and contents plus the encoder identity."""
+    project_dir = Path(project_dir)
     digest = hashlib.sha256(encoder_identity.encode())
-    for path in _files(project_dir, TRAINING_INPUTS):
-        digest.update(str(path.relative_to(project_dir)).encode())
-        digest.update(path.read_bytes())
+    for name, path in _hashed_inputs(project_dir):
+        digest.update(name.encode() + b"\0")
+        digest.update(_canonical_yaml(path) if path.suffix in YAML_SUFFIXES else path.read_bytes())
     return digest.hexdigest()
 
 
 def train_if_changed(project_dir: Path, encoder_identity: str, models_dir: Path | None = None) -> Path:
-    """Returns the trained model archive, training it first only if an input changed."""
+    """Returns the trained model archive, training it first only if an input changed.
+
+    The archive is models/<assistant_id>.tar.gz (config.yml's assistant_id).
+
+    Example:
+        >>> train_if_changed(Path("."), encoder_fingerprint("build/encoders/multilingual-e5-small"))
+        PosixPath('models/bridge-demo-shop.tar.gz')
+    """
+    project_dir = Path(project_dir)
+    name = model_name(read_config(project_dir))
     models_dir = models_dir or project_dir / "models"
-    model = models_dir / f"{MODEL_NAME}.tar.gz"
-    stamp = models_dir / f"{MODEL_NAME}.inputs-sha256"
+    model = models_dir / f"{name}.tar.gz"
+    stamp = models_dir / f"{name}.inputs-sha256"
     current = inputs_hash(project_dir, encoder_identity)
     if model.is_file() and stamp.is_file() and stamp.read_text().strip() == current:
         print(f"bridge: {model} is up to date; not retraining.")
@@ -51,12 +86,12 @@ def train_if_changed(project_dir: Path, encoder_identity: str, models_dir: Path 
     command = [
         sys.executable, "-m", "rasa", "train",
         "--config", "config.yml",
-        "--domain", "training_data/domain",
-        "--data", "training_data",
+        "--domain", DOMAIN_DIR,
+        "--data", DATA_DIR,
         "--out", str(models_dir),
-        "--fixed-model-name", MODEL_NAME,
+        "--fixed-model-name", name,
     ]
     print(f"bridge: training {model} ...", flush=True)
-    subprocess.run(command, cwd=project_dir, env=offline_environment({"PYTHONPATH": str(project_dir)}), check=True)
+    subprocess.run(command, cwd=project_dir, env=project_environment(project_dir), check=True)
     stamp.write_text(current + "\n")
     return model

@@ -78,7 +78,7 @@ class KnowledgeBaseRetriever(GraphComponent):
             "db_url": None,
             # Source file or folder built into the store when the store does not exist yet;
             # null = never build here (then `bridge kb build` must have run).
-            "source": "knowledge_base/demo",
+            "source": "knowledge_base",
             # Local encoder folder; must be the one the store was built with.
             "model_path": str(DEFAULT_ENCODER_DIR),
             # torch CPU threads for the encoder (shared with the intent classifier).

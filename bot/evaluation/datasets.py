@@ -1,4 +1,5 @@
-"""Labelled intent examples for evaluation: the bot's NLU files, the Bitext set, splits.
+"""Labelled intent examples for evaluation: the bot's NLU files (read by bot.training_data),
+the Bitext set, and deterministic splits.
 
 Every split is deterministic (fixed seed) so that all systems compared in one benchmark,
 and every run of `bridge eval nlu`, see exactly the same training and test examples.
@@ -8,38 +9,20 @@ from __future__ import annotations
 
 import csv
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.training_data import Example, load_nlu_examples
+
+__all__ = [
+    "DEFAULT_SEED", "Example", "cross_validation_folds", "held_out_split", "load_bitext", "load_nlu_examples",
+    "per_intent_sample", "subsample", "to_training_data",
+]
+
 DEFAULT_SEED = 42
-
-
-@dataclass(frozen=True)
-class Example:
-    """One labelled utterance; `language` is an ISO 639-1 code ("" when unknown)."""
-
-    text: str
-    intent: str
-    language: str = ""
-
-
-def load_nlu_examples(path: str | Path) -> List[Example]:
-    """Intent examples of a Rasa NLU file or folder, with the intent's `metadata.language`."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(path))
-    examples = []
-    for message in data.intent_examples:
-        metadata = message.get("metadata") or {}
-        language = (metadata.get("intent") or {}).get("language") or (metadata.get("example") or {}).get("language") or ""
-        examples.append(Example(message.get("text"), message.get("intent"), str(language)))
-    if not examples:
-        raise ValueError(f"No intent examples in '{path}'. Point to a Rasa NLU file or folder (e.g. training_data/nlu).")
-    return examples
 
 
 def load_bitext(path: str | Path) -> List[Example]:

@@ -26,6 +26,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from bot.training_data import load_nlu_examples
+
 DEFAULT_CALIBRATION = "training_data/nlu"
 # Fewer texts than this give a centroid that says more about the texts than the language.
 MIN_TEXTS_PER_LANGUAGE = 20
@@ -48,8 +50,6 @@ def require_calibration(path: str | os.PathLike) -> Path:
 
 def calibration_texts(path: str | os.PathLike) -> Dict[str, List[str]]:
     """Texts per language from a Rasa NLU file or folder (intent `metadata.language`)."""
-    from bot.evaluation.datasets import load_nlu_examples
-
     texts: Dict[str, List[str]] = {}
     for example in load_nlu_examples(require_calibration(path)):
         if example.language:

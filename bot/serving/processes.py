@@ -2,7 +2,8 @@
 
 `bridge run` and the integration tests use the same code, so what the tests start is what a
 user runs: a real Rasa server (REST + socket.io), a real rasa-sdk action server and the
-chat page.
+chat page. The action server runs only for a project with custom actions (an `actions`
+package, see bot/project.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from bot.offline_env import offline_environment
+from bot.project import ACTIONS_PACKAGE, has_actions, project_environment
 
 
 def free_port() -> int:
@@ -88,7 +89,7 @@ class BotStack:
     """The Rasa server, the action server and the chat page of one bot.
 
     Example:
-        >>> stack = BotStack.for_project(Path("."), model=Path("models/bridge-demo.tar.gz"))
+        >>> stack = BotStack.for_project(Path("."), model=Path("models/bridge-demo-shop.tar.gz"))
         >>> stack.start()      # waits until every part answers
         >>> stack.rasa_url
         'http://127.0.0.1:5005'
@@ -113,15 +114,47 @@ class BotStack:
     def chat_url(self) -> Optional[str]:
         return f"http://127.0.0.1:{self.chat_port}/" if self.chat_port else None
 
+    @classmethod
+    def for_project(
+        cls,
+        project_dir: Path,
+        model: Path,
+        rasa_port: int = 5005,
+        action_port: int = 5055,
+        chat_port: Optional[int] = 8080,
+        env: Optional[Dict[str, str]] = None,
+    ) -> "BotStack":
+        """The stack of the project in `project_dir` with its own endpoints.yml, logging to var/logs."""
+        project_dir = Path(project_dir)
+        return cls(
+            project_dir=project_dir,
+            model=Path(model),
+            endpoints=project_dir / "endpoints.yml",
+            rasa_port=rasa_port,
+            action_port=action_port,
+            chat_port=chat_port,
+            log_dir=project_dir / "var" / "logs",
+            env=dict(env or {}),
+        )
+
+    @property
+    def serves_actions(self) -> bool:
+        """True when the project has custom actions, so an action server is started."""
+        return has_actions(self.project_dir)
+
     def _commands(self) -> List[ServedProcess]:
         python = sys.executable
-        served = [
-            ServedProcess(
-                "action server",
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-                f"http://127.0.0.1:{self.action_port}/health",
-                self.log_dir / "actions.log",
-            ),
+        served = []
+        if self.serves_actions:
+            served.append(
+                ServedProcess(
+                    "action server",
+                    [python, "-m", "rasa_sdk", "--actions", ACTIONS_PACKAGE, "--port", str(self.action_port)],
+                    f"http://127.0.0.1:{self.action_port}/health",
+                    self.log_dir / "actions.log",
+                )
+            )
+        served.append(
             ServedProcess(
                 "rasa server",
                 [
@@ -135,8 +168,8 @@ class BotStack:
                 ],
                 f"{self.rasa_url}/status",
                 self.log_dir / "rasa.log",
-            ),
-        ]
+            )
+        )
         if self.chat_port:
             served.append(
                 ServedProcess(
@@ -150,13 +183,14 @@ class BotStack:
 
     def start(self, timeout: float = 300.0) -> None:
         """Starts every part and waits until all answer; on failure stops them and says why."""
-        taken = [port for port in (self.rasa_port, self.action_port, self.chat_port) if port and port_is_taken(port)]
+        ports = (self.rasa_port, self.action_port if self.serves_actions else None, self.chat_port)
+        taken = [port for port in ports if port and port_is_taken(port)]
         if taken:
             raise RuntimeError(
                 f"Port(s) {taken} on 127.0.0.1 are already in use (is another `bridge run` still "
                 f"running?). Stop that process or choose other ports."
             )
-        env = offline_environment({**self.env, "PYTHONPATH": str(self.project_dir)})
+        env = project_environment(self.project_dir, self.env)
         self.processes = self._commands()
         for served in self.processes:
             served.start(self.project_dir, env)

@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge_base import ActionAnswerFromKnowledgeBase
+from bot.actions.knowledge_base import ActionAnswerFromKnowledgeBase
 
 
 def tracker_with(found) -> Tracker:

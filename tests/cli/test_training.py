@@ -1,0 +1,58 @@
+"""`bridge train` retrains exactly when an input that shapes the model changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli.init import create_project
+from bot.cli.main import main
+from bot.cli.training import inputs_hash, train_if_changed
+
+ENCODER = "test-encoder-identity"
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A fresh project from `bridge init` (its model is models/bot.tar.gz)."""
+    create_project(tmp_path / "bot")
+    return tmp_path / "bot"
+
+
+def test_a_comment_or_layout_edit_of_the_config_keeps_the_hash(project):
+    before = inputs_hash(project, ENCODER)
+    config = project / "config.yml"
+    config.write_text("# Our support bot.\n" + config.read_text().replace("threshold: 0.5", "threshold:   0.5  # why"))
+    assert inputs_hash(project, ENCODER) == before
+
+
+def test_a_setting_data_or_encoder_change_changes_the_hash(project):
+    before = inputs_hash(project, ENCODER)
+    config = project / "config.yml"
+    original = config.read_text()
+    config.write_text(original.replace("threshold: 0.5", "threshold: 0.6"))
+    assert inputs_hash(project, ENCODER) != before
+    config.write_text(original)
+    assert inputs_hash(project, ENCODER) == before
+    nlu = project / "training_data" / "nlu" / "en.yml"
+    nlu.write_text(nlu.read_text().replace("    - hiya\n", "    - hiya\n    - howdy\n"))
+    assert inputs_hash(project, ENCODER) != before
+    assert inputs_hash(project, "another-encoder") != inputs_hash(project, ENCODER)
+
+
+def test_an_unchanged_project_reuses_its_model_without_starting_rasa(project, capsys):
+    models = project / "models"
+    models.mkdir()
+    (models / "bot.tar.gz").write_bytes(b"a model")
+    (models / "bot.inputs-sha256").write_text(inputs_hash(project, ENCODER) + "\n")
+    config = project / "config.yml"
+    config.write_text(config.read_text() + "# a comment added after training\n")
+    assert train_if_changed(project, ENCODER) == models / "bot.tar.gz"
+    assert "is up to date; not retraining" in capsys.readouterr().out
+
+
+def test_train_outside_a_project_says_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="No config.yml in .*create one with `bridge init DIR`"):
+        main(["train"])
