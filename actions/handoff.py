@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,10 +13,10 @@ from actions.services.shop_db import HandoffRepository
 class ActionHandoffToHuman(Action):
     """Opens a hand-off ticket with the conversation's language and last message."""
 
-    def __init__(self, repository: Optional[HandoffRepository] = None) -> None:
+    def __init__(self, repository: HandoffRepository | None = None) -> None:
         self._repository = repository
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff_to_human"
 
     @property
@@ -25,9 +25,7 @@ class ActionHandoffToHuman(Action):
             self._repository = HandoffRepository()
         return self._repository
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
         ticket_id = self.repository.open_ticket(
             sender_id=tracker.sender_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -16,7 +16,7 @@ from actions.services.shop_db import OrderRepository
 ORDER_NUMBER = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 
 
-def find_order_number(text: Optional[str]) -> Optional[str]:
+def find_order_number(text: str | None) -> str | None:
     """The first order number written in the text, if any."""
     match = ORDER_NUMBER.search(text or "")
     return match.group(1) if match else None
@@ -25,10 +25,10 @@ def find_order_number(text: Optional[str]) -> Optional[str]:
 class ActionCheckOrderStatus(Action):
     """Answers "where is my order?": asks for the number if the customer gave none."""
 
-    def __init__(self, repository: Optional[OrderRepository] = None) -> None:
+    def __init__(self, repository: OrderRepository | None = None) -> None:
         self._repository = repository
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_order_status"
 
     @property
@@ -37,9 +37,7 @@ class ActionCheckOrderStatus(Action):
             self._repository = demo_order_repository()
         return self._repository
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         order_id = find_order_number(tracker.latest_message.get("text"))
         if order_id is None:
             dispatcher.utter_message(response="utter_ask_order_number")

@@ -13,7 +13,8 @@ Quality (real encoder):
 Scale (synthetic): vectors of the encoder's dimension from a Gaussian mixture normalised to
 the unit sphere (clustered like real embeddings, so approximate search is tested honestly);
 flat vs HNSW vs IVF-PQ (+ 8-bit re-ranking): build time on 2 threads, index RAM
-(resident-set growth), single-query latency p50/p95 (one thread per query), recall@10 against exact search, and the time to add 10k vectors and
+(resident-set growth), single-query latency p50/p95 (one thread per query), recall@10
+against exact search, and the time to add 10k vectors and
 write the index atomically, as `bridge kb add` does.
 
 Usage:
@@ -29,7 +30,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def clustered_vectors(count: int, rng: np.random.Generator, centers: np.ndarray,
     return out
 
 
-def scale(sizes: List[int], queries: int) -> List[Dict]:
+def scale(sizes: list[int], queries: int) -> list[dict]:
     import faiss
 
     from bot.knowledge.faiss_index import IndexParams, add_vectors, build_index, write_index_atomically
@@ -117,9 +117,14 @@ def scale(sizes: List[int], queries: int) -> List[Dict]:
                 write_index_atomically(index, Path(folder) / "index.faiss")
                 add_s = time.perf_counter() - t
             row = {
-                "size": size, "index": kind, "build_s": round(build_s, 1), "ram_mb": round(ram),
-                "p50_ms": round(float(np.percentile(latencies, 50)), 3), "p95_ms": round(float(np.percentile(latencies, 95)), 3),
-                "recall_at_10": round(recall, 4), "add_10k_s": round(add_s, 2),
+                "size": size,
+                "index": kind,
+                "build_s": round(build_s, 1),
+                "ram_mb": round(ram),
+                "p50_ms": round(float(np.percentile(latencies, 50)), 3),
+                "p95_ms": round(float(np.percentile(latencies, 95)), 3),
+                "recall_at_10": round(recall, 4),
+                "add_10k_s": round(add_s, 2),
             }
             print(row, flush=True)
             rows.append(row)
@@ -127,12 +132,13 @@ def scale(sizes: List[int], queries: int) -> List[Dict]:
         del data
     return rows
 
+
 BITEXT = Path("..") / "shared" / "data" / "bitext" / "customer_support_sample.csv"
 PARAPHRASES = Path("bench") / "data" / "kb_paraphrases.yml"
 DEMO_SOURCE = Path("knowledge_base") / "demo"
 
 
-def rank_metrics(ranked: List[List[bool]]) -> Dict[str, float]:
+def rank_metrics(ranked: list[list[bool]]) -> dict[str, float]:
     """recall@1, recall@5 and MRR@10 from per-query relevance flags, best hit first."""
     first = [next((i for i, relevant in enumerate(flags[:10]) if relevant), None) for flags in ranked]
     return {
@@ -145,18 +151,18 @@ def rank_metrics(ranked: List[List[bool]]) -> Dict[str, float]:
 class TfidfBaseline:
     """Word 1-2 gram TF-IDF over the stored questions; an answer scores its best question."""
 
-    def __init__(self, questions: List[str], entry_of_question: List[str]) -> None:
+    def __init__(self, questions: list[str], entry_of_question: list[str]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
         self.matrix = self.vectorizer.fit_transform(questions)
         self.entry_of_question = entry_of_question
 
-    def search(self, texts: List[str], k: int = 10) -> List[List[str]]:
+    def search(self, texts: list[str], k: int = 10) -> list[list[str]]:
         scores = (self.vectorizer.transform(texts) @ self.matrix.T).toarray()
         results = []
         for row in scores:
-            ranked: List[str] = []
+            ranked: list[str] = []
             for i in np.argsort(-row, kind="stable"):
                 entry = self.entry_of_question[i]
                 if entry not in ranked:
@@ -168,7 +174,7 @@ class TfidfBaseline:
 
 
 # name -> (calibration data, answer weight): ours as configured, and the raw-vector baseline.
-def retriever_variants() -> Dict[str, tuple]:
+def retriever_variants() -> dict[str, tuple]:
     from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
 
     config = KnowledgeBaseRetriever.get_default_config()
@@ -188,7 +194,7 @@ def build_store(entries, folder: Path, encoder_dir: str, calibration=None, answe
     return AnswerRetriever(store, encoder_dir, answer_weight=answer_weight).open(), time.perf_counter() - started
 
 
-def bitext_quality(encoder_dir: str, holdout: float, seed: int) -> List[Dict]:
+def bitext_quality(encoder_dir: str, holdout: float, seed: int) -> list[dict]:
     """Same-intent retrieval on the bitext requests (see module docstring)."""
     import csv
     from datetime import datetime, timezone
@@ -229,7 +235,7 @@ def bitext_quality(encoder_dir: str, holdout: float, seed: int) -> List[Dict]:
     return rows_out
 
 
-def crosslingual_quality(encoder_dir: str, decision: Dict) -> Dict:
+def crosslingual_quality(encoder_dir: str, decision: dict) -> dict:
     """Demo knowledge base queried with the 12-language paraphrases, per retriever variant.
 
     The query's language is identified from its text by the retriever, as for a turn whose
@@ -251,9 +257,11 @@ def crosslingual_quality(encoder_dir: str, decision: Dict) -> Dict:
     rows = {language: {"language": language, "queries": len(pairs)} for language, pairs in queries.items()}
     for language, pairs in queries.items():
         found = tfidf.search([text for _, text in pairs])
-        rows[language]["tfidf_recall_at_1"] = rank_metrics([[f == e for f in row] for row, (e, _) in zip(found, pairs)])["recall_at_1"]
+        rows[language]["tfidf_recall_at_1"] = rank_metrics(
+            [[f == e for f in row] for row, (e, _) in zip(found, pairs)]
+        )["recall_at_1"]
     summary = {}
-    for method, (calibration, answer_weight) in retriever_variants().items():
+    for calibration, answer_weight in retriever_variants().values():
         ours = calibration is not None
         with tempfile.TemporaryDirectory(dir="build") as folder:
             retriever, _ = build_store(entries, Path(folder), encoder_dir, calibration, answer_weight)
@@ -266,13 +274,21 @@ def crosslingual_quality(encoder_dir: str, decision: Dict) -> Dict:
                 confident = [KnowledgeBaseRetriever.is_confident(row, decision) for row in hits]
                 rows[language].update(
                     metrics,
-                    answered_correctly=round(float(np.mean([c and row[0].entry_id == e for c, row, (e, _) in zip(confident, hits, pairs)])), 4),
-                    answered_wrongly=round(float(np.mean([c and row[0].entry_id != e for c, row, (e, _) in zip(confident, hits, pairs)])), 4),
+                    answered_correctly=round(
+                        float(np.mean([c and row[0].entry_id == e for c, row, (e, _) in zip(confident, hits, pairs)])),
+                        4,
+                    ),
+                    answered_wrongly=round(
+                        float(np.mean([c and row[0].entry_id != e for c, row, (e, _) in zip(confident, hits, pairs)])),
+                        4,
+                    ),
                 )
             if ours:
                 unanswerable = data["unanswerable"]
                 found = retriever.search([u["text"] for u in unanswerable], k=3)
-                summary["unanswerable_declined"] = round(float(np.mean([not KnowledgeBaseRetriever.is_confident(r, decision) for r in found])), 4)
+                summary["unanswerable_declined"] = round(
+                    float(np.mean([not KnowledgeBaseRetriever.is_confident(r, decision) for r in found])), 4
+                )
                 summary["unanswerable"] = len(unanswerable)
             retriever.store.metadata.dispose()
     table = list(rows.values())
@@ -282,13 +298,17 @@ def crosslingual_quality(encoder_dir: str, decision: Dict) -> Dict:
         return round((english - float(np.mean([r[key] for r in table if r["language"] != "en"]))) * 100, 1)
 
     return {
-        "rows": table, "threshold": decision["threshold"], "ambiguity_margin": decision["ambiguity_margin"],
-        "gap_points": gap("recall_at_1"), "raw_gap_points": gap("raw_recall_at_1"), "tfidf_gap_points": gap("tfidf_recall_at_1"),
+        "rows": table,
+        "threshold": decision["threshold"],
+        "ambiguity_margin": decision["ambiguity_margin"],
+        "gap_points": gap("recall_at_1"),
+        "raw_gap_points": gap("raw_recall_at_1"),
+        "tfidf_gap_points": gap("tfidf_recall_at_1"),
         **summary,
     }
 
 
-def main(argv: List[str]) -> None:
+def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bridge bench kb", description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default="quality,scale", help="comma-separated: quality, scale")
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic index sizes for the scale part")
@@ -299,7 +319,7 @@ def main(argv: List[str]) -> None:
     parser.add_argument("--threshold", type=float, default=None, help="answer threshold (default: the component's)")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
-    results: Dict = {"goals": GOALS}
+    results: dict = {"goals": GOALS}
     Path("build").mkdir(exist_ok=True)
     if "quality" in parts:
         from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
@@ -311,13 +331,23 @@ def main(argv: List[str]) -> None:
         headers = ["method", "recall_at_1", "recall_at_5", "mrr", "ms_per_query", "indexed", "queries"]
         print(format_table(headers, [[r[h] for h in headers] for r in bitext]))
         crosslingual = crosslingual_quality(args.encoder, decision)
-        headers = ["language", "queries", "recall_at_1", "recall_at_5", "mrr", "answered_correctly", "answered_wrongly",
-                   "raw_recall_at_1", "tfidf_recall_at_1"]
+        headers = [
+            "language",
+            "queries",
+            "recall_at_1",
+            "recall_at_5",
+            "mrr",
+            "answered_correctly",
+            "answered_wrongly",
+            "raw_recall_at_1",
+            "tfidf_recall_at_1",
+        ]
         print(format_table(headers, [[r[h] for h in headers] for r in crosslingual["rows"]]))
         print(
             f"cross-lingual gap (en minus mean of the other 11), recall@1: ours {crosslingual['gap_points']} points, "
             f"raw vectors {crosslingual['raw_gap_points']}, TF-IDF {crosslingual['tfidf_gap_points']}; "
-            f"at threshold {threshold} and margin {decision['ambiguity_margin']}: {crosslingual['unanswerable_declined']:.0%} of "
+            f"at threshold {threshold} and margin {decision['ambiguity_margin']}: "
+            f"{crosslingual['unanswerable_declined']:.0%} of "
             f"{crosslingual['unanswerable']} unanswerable questions declined"
         )
         results.update(bitext=bitext, crosslingual=crosslingual)

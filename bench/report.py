@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any
 
 RESULTS_DIR = Path("results") / "bench"
 
 
-def format_table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
+def format_table(headers: Sequence[str], rows: list[Sequence[Any]]) -> str:
     """A fixed-width table; floats are shown with up to 4 significant decimals."""
+
     def cell(value: Any) -> str:
         return f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -22,7 +24,7 @@ def format_table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
-def write_results(name: str, results: Dict[str, Any], output_dir: Path = RESULTS_DIR) -> Path:
+def write_results(name: str, results: dict[str, Any], output_dir: Path = RESULTS_DIR) -> Path:
     """Writes results with when and where they were measured; returns the file path."""
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / f"{name}.json"

@@ -14,7 +14,7 @@ a reader depends on the message's contract, not on the component that writes it.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 LANGUAGE = "language"
 LANGUAGE_CONFIDENCE = "language_confidence"
@@ -26,13 +26,13 @@ SUPPORTED_LANGUAGES = "supported_languages"
 METADATA = "metadata"
 
 
-def _language_code(value: Any) -> Optional[str]:
+def _language_code(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     return value.strip().replace("_", "-").split("-")[0].lower()
 
 
-def channel_language_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[str]:
+def channel_language_hint(metadata: dict[str, Any] | None) -> str | None:
     """The language a channel reports for the customer, if any, as an ISO 639-1 code.
 
     Understood: `metadata.language` (REST, the web widget's page language), and Telegram's

@@ -7,9 +7,8 @@ variables through `offline_environment`; code that has Rasa train in its own pro
 """
 
 import os
-from typing import Dict, Optional
 
-OFFLINE_VARIABLES: Dict[str, str] = {
+OFFLINE_VARIABLES: dict[str, str] = {
     "RASA_TELEMETRY_ENABLED": "false",
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -25,7 +24,7 @@ OFFLINE_VARIABLES: Dict[str, str] = {
 }
 
 
-def offline_environment(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def offline_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment plus the offline settings and `extra`."""
     return {**os.environ, **OFFLINE_VARIABLES, **(extra or {})}
 

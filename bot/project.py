@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from bot.models.encoder import DEFAULT_ENCODER_DIR
 from bot.offline_env import offline_environment
@@ -30,7 +30,7 @@ class ProjectError(ValueError):
     """The folder is not a Bridge project, or one of its files cannot be used."""
 
 
-def read_config(project_dir: Path) -> Dict[str, Any]:
+def read_config(project_dir: Path) -> dict[str, Any]:
     """The project's config.yml, parsed.
 
     Raises:
@@ -53,18 +53,18 @@ def read_config(project_dir: Path) -> Dict[str, Any]:
     return config
 
 
-def model_name(config: Dict[str, Any]) -> str:
+def model_name(config: dict[str, Any]) -> str:
     """The trained model's file name (without .tar.gz): the config's assistant_id, made file-safe."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(config.get("assistant_id") or "")).strip("-.")
     return name or DEFAULT_MODEL_NAME
 
 
-def encoder_dirs(project_dir: Path, config: Dict[str, Any]) -> List[Path]:
+def encoder_dirs(project_dir: Path, config: dict[str, Any]) -> list[Path]:
     """The encoder folders the pipeline names (`model_path`), project-relative ones resolved.
 
     A component without `model_path` uses the bundled encoder's default folder.
     """
-    found: List[Path] = []
+    found: list[Path] = []
     for step in config.get("pipeline") or []:
         if isinstance(step, dict) and str(step.get("name", "")).split(".")[-1] in ENCODER_COMPONENTS:
             folder = Path(step.get("model_path") or DEFAULT_ENCODER_DIR)
@@ -86,7 +86,7 @@ def has_actions(project_dir: Path) -> bool:
     return package.is_file() or module.is_file()
 
 
-def project_environment(project_dir: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def project_environment(project_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a process started for the project: offline, with the project first on
     PYTHONPATH (its `actions` package) and the caller's PYTHONPATH after it (where Bridge itself
     may come from when it is not installed)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class Example:
     language: str = ""
 
 
-def load_nlu_examples(path: str | Path) -> List[Example]:
+def load_nlu_examples(path: str | Path) -> list[Example]:
     """Intent examples of a Rasa NLU file or folder, with the intent's `metadata.language`.
 
     Raises:
@@ -33,8 +32,12 @@ def load_nlu_examples(path: str | Path) -> List[Example]:
     examples = []
     for message in data.intent_examples:
         metadata = message.get("metadata") or {}
-        language = (metadata.get("intent") or {}).get("language") or (metadata.get("example") or {}).get("language") or ""
+        language = (
+            (metadata.get("intent") or {}).get("language") or (metadata.get("example") or {}).get("language") or ""
+        )
         examples.append(Example(message.get("text"), message.get("intent"), str(language)))
     if not examples:
-        raise ValueError(f"No intent examples in '{path}'. Point to a Rasa NLU file or folder (e.g. training_data/nlu).")
+        raise ValueError(
+            f"No intent examples in '{path}'. Point to a Rasa NLU file or folder (e.g. training_data/nlu)."
+        )
     return examples

@@ -4,8 +4,8 @@ and a running bot stack."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -76,7 +76,9 @@ def bot_stack(demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempP
     stack = BotStack(
         project_dir=PROJECT_DIR,
         model=demo_model,
-        endpoints=write_endpoints(PROJECT_DIR / "endpoints.yml", work / "endpoints.yml", action_port, work / "tracker.db"),
+        endpoints=write_endpoints(
+            PROJECT_DIR / "endpoints.yml", work / "endpoints.yml", action_port, work / "tracker.db"
+        ),
         rasa_port=free_port(),
         action_port=action_port,
         chat_port=free_port(),

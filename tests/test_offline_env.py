@@ -38,7 +38,8 @@ def test_applying_to_this_process_keeps_what_the_caller_exported(monkeypatch):
 
 def test_importing_the_components_changes_no_environment_variable():
     script = (
-        f"import importlib, json, os; [importlib.import_module(m) for m in {RASA_MODULES!r}]; before = dict(os.environ); "
+        f"import importlib, json, os; [importlib.import_module(m) for m in {RASA_MODULES!r}]; "
+        "before = dict(os.environ); "
         f"[importlib.import_module(m) for m in {MODULES!r}]; "
         "print(json.dumps(sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))))"
     )

@@ -8,14 +8,13 @@ separate setup step.
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional, Tuple
 
 import sqlalchemy as sa
 
 from actions.services.shop_db import OrderRepository, engine_for, orders, shop_db_url
 
 # (order number, status, delivery date: expected for shipped, actual for delivered)
-DEMO_ORDERS: List[Tuple[str, str, Optional[dt.date]]] = [
+DEMO_ORDERS: list[tuple[str, str, dt.date | None]] = [
     ("10045", "shipped", dt.date(2026, 12, 3)),
     ("10046", "delivered", dt.date(2026, 11, 20)),
     ("10047", "processing", None),
@@ -29,13 +28,18 @@ DEMO_ORDERS: List[Tuple[str, str, Optional[dt.date]]] = [
 ]
 
 
-def seed_demo_orders(url: Optional[str] = None) -> int:
+def seed_demo_orders(url: str | None = None) -> int:
     """Inserts the demo orders that are missing; returns how many were added."""
     engine = engine_for(url or shop_db_url())
     with engine.begin() as connection:
         existing = {row[0] for row in connection.execute(sa.select(orders.c.order_id))}
         missing = [
-            {"order_id": number, "status": status, "delivery_date": date, "customer_email": f"customer{number}@example.com"}
+            {
+                "order_id": number,
+                "status": status,
+                "delivery_date": date,
+                "customer_email": f"customer{number}@example.com",
+            }
             for number, status, date in DEMO_ORDERS
             if number not in existing
         ]
@@ -44,7 +48,7 @@ def seed_demo_orders(url: Optional[str] = None) -> int:
     return len(missing)
 
 
-def demo_order_repository(url: Optional[str] = None) -> OrderRepository:
+def demo_order_repository(url: str | None = None) -> OrderRepository:
     """The orders of the shop's database (`url`, else BRIDGE_SHOP_DB_URL or var/shop.db),
     with the demo orders added first if they are missing."""
     url = url or shop_db_url()

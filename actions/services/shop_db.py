@@ -11,7 +11,6 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -52,7 +51,7 @@ def shop_db_url() -> str:
 def engine_for(url: str) -> sa.engine.Engine:
     """One engine per database URL; creates the SQLite folder and the tables if missing."""
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, future=True)
     metadata.create_all(engine)
     return engine
@@ -64,16 +63,16 @@ class Order:
 
     order_id: str
     status: str
-    delivery_date: Optional[dt.date]
+    delivery_date: dt.date | None
 
 
 class OrderRepository:
     """Reads orders by number."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
+    def __init__(self, url: str | None = None) -> None:
         self.engine = engine_for(url or shop_db_url())
 
-    def get(self, order_id: str) -> Optional[Order]:
+    def get(self, order_id: str) -> Order | None:
         """The order with this number, or None if the shop has none."""
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(orders).where(orders.c.order_id == order_id)).first()
@@ -83,10 +82,10 @@ class OrderRepository:
 class HandoffRepository:
     """Opens hand-off tickets that the support team's console picks up."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
+    def __init__(self, url: str | None = None) -> None:
         self.engine = engine_for(url or shop_db_url())
 
-    def open_ticket(self, sender_id: str, language: Optional[str], reason: str, last_message: Optional[str]) -> int:
+    def open_ticket(self, sender_id: str, language: str | None, reason: str, last_message: str | None) -> int:
         """Records that a customer wants a human; returns the ticket number."""
         with self.engine.begin() as connection:
             result = connection.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -19,12 +19,10 @@ class ActionAnswerFromKnowledgeBase(Action):
     arguments in the bot message's metadata, so the transcript shows which answer was sent.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_from_knowledge_base"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         found = tracker.latest_message.get("knowledge_base") or {}
         if not found.get("answered") or not found.get("answer"):
             dispatcher.utter_message(response="utter_knowledge_base_no_answer")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,7 +13,7 @@ SUPPORTED_LANGUAGES = "supported_languages"
 RESPONSE = "utter_unsupported_language"
 
 
-def spoken_languages(tracker: Tracker, domain: Dict[Text, Any]) -> List[str]:
+def spoken_languages(tracker: Tracker, domain: dict[str, Any]) -> list[str]:
     """The languages to offer: those the LanguageDetector lists on the turn, else every
     language the response is written in."""
     listed = tracker.latest_message.get(SUPPORTED_LANGUAGES)
@@ -30,12 +30,10 @@ class ActionReplyUnsupportedLanguage(Action):
     `language` slot (else the channel hint, else the default) still holds it.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_reply_unsupported_language"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         names = ", ".join(native_name(code) for code in spoken_languages(tracker, domain))
         dispatcher.utter_message(response=RESPONSE, languages=names)
         return []

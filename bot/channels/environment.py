@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
@@ -29,12 +30,12 @@ logger = logging.getLogger(__name__)
 ENDPOINTS_ENV = "BRIDGE_ENDPOINTS"
 
 
-def missing_variables(names: Sequence[str]) -> List[str]:
+def missing_variables(names: Sequence[str]) -> list[str]:
     """The variables among `names` that are unset or blank."""
     return [name for name in names if not os.environ.get(name, "").strip()]
 
 
-def endpoints_path(credentials: Optional[Dict[str, Any]]) -> Path:
+def endpoints_path(credentials: dict[str, Any] | None) -> Path:
     """The endpoints file: $BRIDGE_ENDPOINTS, else credentials' `endpoints`, else endpoints.yml."""
     return Path(os.environ.get(ENDPOINTS_ENV) or (credentials or {}).get("endpoints") or "endpoints.yml")
 
@@ -75,13 +76,13 @@ class PlatformWebhookInput(InputChannel):
         raise NotImplementedError
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PlatformWebhookInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> PlatformWebhookInput:
         missing = missing_variables(cls.required_variables)
         if missing:
             return cls(None, None, closed_reason=announce_closed(cls.name(), missing))
         return cls(cls.settings_from_environment(), seen_events_from_endpoints(endpoints_path(credentials)))
 
-    def __init__(self, settings: Any, seen_events: Optional[SeenEvents], closed_reason: str = "") -> None:
+    def __init__(self, settings: Any, seen_events: SeenEvents | None, closed_reason: str = "") -> None:
         """:param settings: the channel's settings, None when closed; :param seen_events: where
         processed deliveries are remembered; :param closed_reason: why the channel is closed."""
         self.settings = settings

@@ -15,7 +15,7 @@ credentials.yml:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage
@@ -25,15 +25,13 @@ MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 255
 
 
-def _body(request: Request) -> Dict[Text, Any]:
+def _body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
     except Exception:  # sanic raises its own error type for unparsable JSON
         body = None
     if not isinstance(body, dict):
-        raise InvalidUsage(
-            'The request body must be a JSON object like {"sender": "customer-1", "message": "Hello"}.'
-        )
+        raise InvalidUsage('The request body must be a JSON object like {"sender": "customer-1", "message": "Hello"}.')
     return body
 
 
@@ -41,11 +39,11 @@ class BridgeRestInput(RestInput):
     """Rasa's REST channel, with the request checked first (see module docstring)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Same name, hence same URL, as Rasa's REST channel."""
         return "rest"
 
-    async def _extract_sender(self, req: Request) -> Optional[Text]:
+    async def _extract_sender(self, req: Request) -> str | None:
         sender = _body(req).get("sender")
         if not isinstance(sender, str) or not sender.strip():
             raise InvalidUsage('"sender" is missing or empty: send the conversation id as a non-empty string.')
@@ -53,7 +51,7 @@ class BridgeRestInput(RestInput):
             raise InvalidUsage(f'"sender" has {len(sender)} characters; at most {MAX_SENDER_CHARS} are allowed.')
         return sender
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> str | None:
         message = _body(req).get("message")
         if not isinstance(message, str):
             raise InvalidUsage('"message" is missing or not text: send the customer\'s message as a string.')
@@ -66,7 +64,7 @@ class BridgeRestInput(RestInput):
             )
         return message
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
         metadata = _body(request).get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise InvalidUsage('"metadata" must be a JSON object, e.g. {"language": "de"}.')

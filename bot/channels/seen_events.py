@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -81,8 +81,9 @@ class RedisSeenEvents:
 
     PREFIX = "bridge:seen_channel_event:"
 
-    def __init__(self, host: str, port: int = 6379, db: int = 0, password: Optional[str] = None,
-                 use_ssl: bool = False) -> None:
+    def __init__(
+        self, host: str, port: int = 6379, db: int = 0, password: str | None = None, use_ssl: bool = False
+    ) -> None:
         import redis
 
         self.redis = redis.StrictRedis(host=host, port=port, db=db, password=password, ssl=use_ssl)
@@ -94,7 +95,7 @@ class RedisSeenEvents:
         self.redis.delete(self.PREFIX + key)
 
 
-def _redis_from_config(config: Dict[str, Any]) -> RedisSeenEvents:
+def _redis_from_config(config: dict[str, Any]) -> RedisSeenEvents:
     return RedisSeenEvents(
         host=config.get("url") or "localhost",
         port=int(config.get("port") or 6379),
@@ -104,7 +105,7 @@ def _redis_from_config(config: Dict[str, Any]) -> RedisSeenEvents:
     )
 
 
-def seen_events_from_endpoints(endpoints: Optional[Path]) -> SeenEvents:
+def seen_events_from_endpoints(endpoints: Path | None) -> SeenEvents:
     """The store for this server, chosen from `endpoints` as the module docstring says."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.core.utils import read_endpoints_from_path

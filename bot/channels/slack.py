@@ -41,9 +41,10 @@ import json
 import logging
 import os
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -80,7 +81,7 @@ class SlackSettings:
     api_url: str
 
     @classmethod
-    def from_environment(cls) -> "SlackSettings":
+    def from_environment(cls) -> SlackSettings:
         return cls(
             signing_secret=os.environ[SIGNING_SECRET_ENV].strip(),
             bot_token=os.environ[BOT_TOKEN_ENV].strip(),
@@ -92,14 +93,14 @@ def _truncated(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def button_blocks(text: Optional[str], buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def button_blocks(text: str | None, buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Block Kit blocks for a reply with buttons: the text as a section, the buttons as actions.
 
     Each Rasa button {"title", "payload"} becomes a button whose `value` is the payload, so a
     click sends the payload back as the customer's message. Titles longer than Slack allows
     are shortened; more than 25 buttons go into several actions blocks.
     """
-    blocks: List[Dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
     if text:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _truncated(text, MAX_SECTION_TEXT)}})
     elements = []
@@ -110,14 +111,19 @@ def button_blocks(text: Optional[str], buttons: List[Dict[str, Any]]) -> List[Di
                 f"A button payload has {len(payload)} characters; Slack allows {MAX_BUTTON_VALUE}. "
                 f"Shorten the payload of button '{button.get('title')}' in the domain."
             )
-        elements.append({
-            "type": "button",
-            "text": {"type": "plain_text", "text": _truncated(str(button.get("title") or payload), MAX_BUTTON_TEXT)},
-            "value": payload,
-            "action_id": f"{BUTTON_ACTION_PREFIX}{index}",
-        })
+        elements.append(
+            {
+                "type": "button",
+                "text": {
+                    "type": "plain_text",
+                    "text": _truncated(str(button.get("title") or payload), MAX_BUTTON_TEXT),
+                },
+                "value": payload,
+                "action_id": f"{BUTTON_ACTION_PREFIX}{index}",
+            }
+        )
     for start in range(0, len(elements), MAX_BUTTONS_PER_ACTIONS_BLOCK):
-        blocks.append({"type": "actions", "elements": elements[start:start + MAX_BUTTONS_PER_ACTIONS_BLOCK]})
+        blocks.append({"type": "actions", "elements": elements[start : start + MAX_BUTTONS_PER_ACTIONS_BLOCK]})
     return blocks
 
 
@@ -126,7 +132,7 @@ def customer_text(text: str) -> str:
     return MENTION.sub("", text).strip()
 
 
-def locale_language(locale: Optional[str]) -> Optional[str]:
+def locale_language(locale: str | None) -> str | None:
     """ISO 639-1 code of a Slack locale ("es-ES" -> "es"), or None."""
     if not isinstance(locale, str) or not locale.strip():
         return None
@@ -137,10 +143,10 @@ class SlackEventsOutput(OutputChannel):
     """Sends the bot's replies into one Slack conversation, in the customer's thread."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "slack_events"
 
-    def __init__(self, client: Any, channel: str, thread_ts: Optional[str]) -> None:
+    def __init__(self, client: Any, channel: str, thread_ts: str | None) -> None:
         """:param client: a slack_sdk AsyncWebClient; :param channel: Slack channel id;
         :param thread_ts: the thread to answer in (the customer message's ts or thread_ts)."""
         self.client = client
@@ -150,18 +156,18 @@ class SlackEventsOutput(OutputChannel):
     async def _post(self, **message: Any) -> None:
         await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **message)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._post(text=text)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         await self._post(text=text, blocks=button_blocks(text, buttons))
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._post(text=image, blocks=[{"type": "image", "image_url": image, "alt_text": "image"}])
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         # A custom response is a chat.postMessage body written for Slack (blocks, attachments...).
         await self._post(**json_message)
 
@@ -172,20 +178,18 @@ class SlackEventsInput(PlatformWebhookInput):
     required_variables = (SIGNING_SECRET_ENV, BOT_TOKEN_ENV)
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "slack"
 
     @classmethod
     def settings_from_environment(cls) -> SlackSettings:
         return SlackSettings.from_environment()
 
-    def __init__(
-        self, settings: Optional[SlackSettings], seen_events: Optional[SeenEvents], closed_reason: str = ""
-    ) -> None:
+    def __init__(self, settings: SlackSettings | None, seen_events: SeenEvents | None, closed_reason: str = "") -> None:
         super().__init__(settings, seen_events, closed_reason)
         self._client: Any = None
-        self._languages: Dict[str, Optional[str]] = {}
-        self._background_tasks: Set[asyncio.Task] = set()
+        self._languages: dict[str, str | None] = {}
+        self._background_tasks: set[asyncio.Task] = set()
 
     @property
     def client(self) -> Any:
@@ -202,7 +206,7 @@ class SlackEventsInput(PlatformWebhookInput):
 
         return SignatureVerifier(self.settings.signing_secret).is_valid_request(request.body, dict(request.headers))
 
-    async def customer_language(self, user_id: str) -> Optional[str]:
+    async def customer_language(self, user_id: str) -> str | None:
         """The language of the user's Slack locale, asked once per user and process."""
         if user_id not in self._languages:
             from slack_sdk.errors import SlackApiError
@@ -212,14 +216,21 @@ class SlackEventsInput(PlatformWebhookInput):
                 self._languages[user_id] = locale_language((answer.get("user") or {}).get("locale"))
             except SlackApiError as error:
                 # Without the users:read scope there is no locale; the text alone decides.
-                logger.warning(f"Slack users.info failed ({error.response.get('error')}); no language hint. "
-                               f"Give the app the users:read scope to use the customer's locale.")
+                logger.warning(
+                    f"Slack users.info failed ({error.response.get('error')}); no language hint. "
+                    f"Give the app the users:read scope to use the customer's locale."
+                )
                 self._languages[user_id] = None
         return self._languages[user_id]
 
     def _start_turn(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, user_id: str,
-        channel: str, thread_ts: Optional[str], extra: Dict[str, Any],
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        user_id: str,
+        channel: str,
+        thread_ts: str | None,
+        extra: dict[str, Any],
     ) -> None:
         async def turn() -> None:
             try:
@@ -239,7 +250,7 @@ class SlackEventsInput(PlatformWebhookInput):
         task.add_done_callback(self._background_tasks.discard)
 
     async def _event(
-        self, body: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], retry: Optional[str]
+        self, body: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], retry: str | None
     ) -> HTTPResponse:
         if body.get("type") == "url_verification":
             return response.json({"challenge": body.get("challenge")})
@@ -264,12 +275,13 @@ class SlackEventsInput(PlatformWebhookInput):
             logger.info(f"Slack event {event_id} was already processed; copy (retry {retry}) dropped.")
             return response.text("already processed")
         thread_ts = event.get("thread_ts") or event.get("ts")
-        self._start_turn(on_new_message, text, user_id, channel, thread_ts,
-                         {"event_id": event_id, "team": body.get("team_id")})
+        self._start_turn(
+            on_new_message, text, user_id, channel, thread_ts, {"event_id": event_id, "team": body.get("team_id")}
+        )
         return response.text("")
 
     async def _interaction(
-        self, payload: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, payload: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         if payload.get("type") != "block_actions":
             return response.text("ignored: not a button click")
@@ -280,8 +292,9 @@ class SlackEventsInput(PlatformWebhookInput):
             return response.text("ignored: no button value, user or channel")
         message = payload.get("message") or {}
         thread_ts = message.get("thread_ts") or (payload.get("container") or {}).get("thread_ts") or message.get("ts")
-        self._start_turn(on_new_message, actions[0]["value"], user_id, channel, thread_ts,
-                         {"action_id": actions[0].get("action_id")})
+        self._start_turn(
+            on_new_message, actions[0]["value"], user_id, channel, thread_ts, {"action_id": actions[0].get("action_id")}
+        )
         return response.text("")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

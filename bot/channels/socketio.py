@@ -21,7 +21,8 @@ from __future__ import annotations
 import inspect
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
@@ -34,7 +35,7 @@ class BridgeSocketIOInput(SocketIOInput):
     """Rasa's SocketIOInput whose session requests really join the session's room."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Same name as Rasa's channel, so `output_channel=socketio` and "latest" find it."""
         return "socketio"
 
@@ -42,7 +43,7 @@ class BridgeSocketIOInput(SocketIOInput):
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
 
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             if not data.get("session_id"):
                 data["session_id"] = uuid.uuid4().hex

@@ -35,9 +35,10 @@ import asyncio
 import hmac
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -46,7 +47,13 @@ from sanic.response import HTTPResponse
 
 from bot.channels.environment import PlatformWebhookInput, closed_blueprint
 from bot.channels.telegram_api import (
-    API_URL_ENV, BOT_TOKEN_ENV, DEFAULT_API_URL, WEBHOOK_SECRET_ENV, TelegramBotApi, inline_keyboard, split_message,
+    API_URL_ENV,
+    BOT_TOKEN_ENV,
+    DEFAULT_API_URL,
+    WEBHOOK_SECRET_ENV,
+    TelegramBotApi,
+    inline_keyboard,
+    split_message,
 )
 
 logger = logging.getLogger(__name__)
@@ -63,7 +70,7 @@ class TelegramSettings:
     api_url: str
 
     @classmethod
-    def from_environment(cls) -> "TelegramSettings":
+    def from_environment(cls) -> TelegramSettings:
         return cls(
             bot_token=os.environ[BOT_TOKEN_ENV].strip(),
             webhook_secret=os.environ[WEBHOOK_SECRET_ENV].strip(),
@@ -75,32 +82,32 @@ class TelegramChatOutput(OutputChannel):
     """Sends the bot's replies into one Telegram chat."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram_webhook"
 
     def __init__(self, api: TelegramBotApi, chat_id: int | str) -> None:
         self.api = api
         self.chat_id = chat_id
 
-    async def _send(self, text: str, reply_markup: Optional[Dict[str, Any]] = None) -> None:
+    async def _send(self, text: str, reply_markup: dict[str, Any] | None = None) -> None:
         pieces = split_message(text)
         for index, piece in enumerate(pieces):
             # The keyboard goes under the last piece, next to the question it answers.
             markup = reply_markup if index == len(pieces) - 1 else None
             await self.api.call("sendMessage", chat_id=self.chat_id, text=piece, reply_markup=markup)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(text)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         await self._send(text, inline_keyboard(buttons))
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.api.call("sendPhoto", chat_id=self.chat_id, photo=image)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         # A custom response is a sendMessage body written for Telegram (parse_mode, keyboards...).
         await self.api.call("sendMessage", **{"chat_id": self.chat_id, **json_message})
 
@@ -111,7 +118,7 @@ class TelegramWebhookInput(PlatformWebhookInput):
     required_variables = (BOT_TOKEN_ENV, WEBHOOK_SECRET_ENV)
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     @classmethod
@@ -129,18 +136,28 @@ class TelegramWebhookInput(PlatformWebhookInput):
         return hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode())
 
     async def _turn(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, chat: Dict[str, Any],
-        sender: Dict[str, Any], update_id: Any,
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        chat: dict[str, Any],
+        sender: dict[str, Any],
+        update_id: Any,
     ) -> None:
-        metadata: Dict[str, Any] = {"telegram": {"chat_id": chat["id"], "chat_type": chat.get("type"),
-                                                 "user_id": sender.get("id"), "update_id": update_id}}
+        metadata: dict[str, Any] = {
+            "telegram": {
+                "chat_id": chat["id"],
+                "chat_type": chat.get("type"),
+                "user_id": sender.get("id"),
+                "update_id": update_id,
+            }
+        }
         if sender.get("language_code"):
             metadata["language"] = sender["language_code"]
         output = TelegramChatOutput(self.api, chat["id"])
         await on_new_message(UserMessage(text, output, str(chat["id"]), input_channel=self.name(), metadata=metadata))
 
     async def _update(
-        self, update: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, update: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         update_id = update.get("update_id")
         if update_id is None:
@@ -157,7 +174,7 @@ class TelegramWebhookInput(PlatformWebhookInput):
             raise
 
     async def _process(
-        self, update: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, update: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         update_id = update.get("update_id")
         query = update.get("callback_query")
@@ -200,7 +217,9 @@ class TelegramWebhookInput(PlatformWebhookInput):
             except Exception:  # sanic raises its own error type for unparsable JSON
                 update = None
             if not isinstance(update, dict):
-                return response.text("The body is not a JSON object (a Telegram Update).", status=HTTPStatus.BAD_REQUEST)
+                return response.text(
+                    "The body is not a JSON object (a Telegram Update).", status=HTTPStatus.BAD_REQUEST
+                )
             return await self._update(update, on_new_message)
 
         return telegram_webhook

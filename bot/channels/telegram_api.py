@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 DEFAULT_API_URL = "https://api.telegram.org"
 # The environment the channel and `bridge telegram` read (secrets only ever come from there).
@@ -46,13 +46,13 @@ def _longest_prefix(text: str, limit: int) -> int:
     return len(text)
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE_LENGTH) -> List[str]:
+def split_message(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     """`text` in pieces Telegram accepts, cut at line breaks, else spaces, else anywhere.
 
     The break where a cut falls (one newline or space) is dropped; nothing else is lost, and
     no piece is empty.
     """
-    pieces: List[str] = []
+    pieces: list[str] = []
     rest = text
     while utf16_length(rest) > limit:
         fit = _longest_prefix(rest, limit)
@@ -65,13 +65,13 @@ def split_message(text: str, limit: int = MAX_MESSAGE_LENGTH) -> List[str]:
             rest = rest[fit:]
         else:
             pieces.append(rest[:cut])
-            rest = rest[cut + 1:]
+            rest = rest[cut + 1 :]
     if rest or not pieces:
         pieces.append(rest)
     return pieces
 
 
-def inline_keyboard(buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
+def inline_keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
     """Rasa buttons as Telegram's reply_markup: one button per row.
 
     A button with a `url` opens it; any other sends its payload back as a callback query.
@@ -89,7 +89,8 @@ def inline_keyboard(buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
         if len(payload.encode()) > MAX_CALLBACK_DATA_BYTES:
             raise ValueError(
                 f"The payload of button '{title}' has {len(payload.encode())} bytes; Telegram allows "
-                f"{MAX_CALLBACK_DATA_BYTES} in callback_data. Shorten it in the domain (e.g. an intent without entities)."
+                f"{MAX_CALLBACK_DATA_BYTES} in callback_data. "
+                "Shorten it in the domain (e.g. an intent without entities)."
             )
         rows.append([{"text": title, "callback_data": payload}])
     return {"inline_keyboard": rows}
@@ -113,7 +114,7 @@ class TelegramBotApi:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)) as session:
             try:
                 async with session.post(url, json=payload) as response:
-                    answer: Optional[Dict[str, Any]] = await response.json(content_type=None)
+                    answer: dict[str, Any] | None = await response.json(content_type=None)
             except (aiohttp.ClientError, ValueError) as error:
                 raise TelegramApiError(f"Telegram {method} failed: {error}") from error
         if not isinstance(answer, dict) or not answer.get("ok"):

@@ -32,8 +32,9 @@ from __future__ import annotations
 import hmac
 import os
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -49,11 +50,17 @@ MAX_TEXT_CHARS = 10_000
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
-def entry_to_dict(entry: MemoryEntry) -> Dict[str, Any]:
+def entry_to_dict(entry: MemoryEntry) -> dict[str, Any]:
     return {
-        "id": entry.id, "source_language": entry.source_language, "target_language": entry.target_language,
-        "kind": entry.kind, "source": entry.source_key, "translation": entry.target_key, "origin": entry.origin,
-        "author": entry.author, "updated_at": entry.updated_at.isoformat() + "Z",
+        "id": entry.id,
+        "source_language": entry.source_language,
+        "target_language": entry.target_language,
+        "kind": entry.kind,
+        "source": entry.source_key,
+        "translation": entry.target_key,
+        "origin": entry.origin,
+        "author": entry.author,
+        "updated_at": entry.updated_at.isoformat() + "Z",
     }
 
 
@@ -84,18 +91,18 @@ class TranslationMemoryInput(InputChannel):
     """Serves the translation memory API (see module docstring)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "translation_memory"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TranslationMemoryInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TranslationMemoryInput:
         credentials = credentials or {}
         return cls(Path(os.environ.get(ENDPOINTS_ENV) or credentials.get("endpoints") or "endpoints.yml"))
 
     def __init__(self, endpoints: Path) -> None:
         self.memory = memory_from_endpoints(endpoints)
 
-    def _refusal(self, request: Request) -> Optional[HTTPResponse]:
+    def _refusal(self, request: Request) -> HTTPResponse | None:
         """A 503/401 response if the request may not use the API, else None."""
         token = os.environ.get(TOKEN_ENV)
         if not token:
@@ -139,7 +146,10 @@ class TranslationMemoryInput(InputChannel):
             except Exception:  # sanic raises its own error type for unparsable JSON
                 body = None
             if not isinstance(body, dict):
-                return _error(400, "The body must be a JSON object with source_text, translation, source_language, target_language.")
+                return _error(
+                    400,
+                    "The body must be a JSON object with source_text, translation, source_language, target_language.",
+                )
             problems = [
                 f"'{key}' must be a non-empty string of at most {MAX_TEXT_CHARS} characters"
                 for key in ("source_text", "translation", "source_language", "target_language")
@@ -158,7 +168,10 @@ class TranslationMemoryInput(InputChannel):
                 return _error(400, "source_language and target_language must differ.")
             try:
                 entry = self.memory.add_translation(
-                    body["source_text"], body["translation"], body["source_language"], body["target_language"],
+                    body["source_text"],
+                    body["translation"],
+                    body["source_language"],
+                    body["target_language"],
                     author=body.get("author"),
                 )
             except ValueError as error:

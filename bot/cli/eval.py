@@ -15,11 +15,17 @@ def cmd_eval_nlu(args: argparse.Namespace) -> dict:
     from bot.evaluation.nlu import evaluate_project_nlu
 
     overrides = {"MultilingualIntentClassifier": {"threads": args.threads}} if args.threads else None
-    summary = evaluate_project_nlu(Path(args.config), Path(args.data), Path(args.out), args.test_per_group, args.seed, overrides)
-    print(f"bridge eval nlu: {summary['test_examples']} held-out examples, trained on {summary['train_examples']} "
-          f"in {summary['train_seconds']} s")
-    print(f"  accuracy {summary['accuracy']:.4f}   macro-F1 {summary['macro_f1']:.4f}   "
-          f"{summary['ms_per_message']:.1f} ms/message   handed off {summary['handed_off']}")
+    summary = evaluate_project_nlu(
+        Path(args.config), Path(args.data), Path(args.out), args.test_per_group, args.seed, overrides
+    )
+    print(
+        f"bridge eval nlu: {summary['test_examples']} held-out examples, trained on {summary['train_examples']} "
+        f"in {summary['train_seconds']} s"
+    )
+    print(
+        f"  accuracy {summary['accuracy']:.4f}   macro-F1 {summary['macro_f1']:.4f}   "
+        f"{summary['ms_per_message']:.1f} ms/message   handed off {summary['handed_off']}"
+    )
     print("  per language: " + "  ".join(f"{k} {v['accuracy']:.3f}" for k, v in summary["per_language"].items()))
     print(f"  report files in {args.out}/")
     return summary
@@ -35,5 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nlu.add_argument("--out", default="results/eval/nlu", help="folder for the report files")
     nlu.add_argument("--test-per-group", type=int, default=3, help="held-out examples per intent and language")
     nlu.add_argument("--seed", type=int, default=42, help="seed of the split")
-    nlu.add_argument("--threads", type=int, default=None, help="torch threads of the classifier (default: the config's)")
+    nlu.add_argument(
+        "--threads", type=int, default=None, help="torch threads of the classifier (default: the config's)"
+    )
     nlu.set_defaults(handler=cmd_eval_nlu)

@@ -18,7 +18,6 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import bot
 from bot.models.encoder import DEFAULT_ENCODER_DIR
@@ -33,10 +32,11 @@ class ProjectExistsError(FileExistsError):
     """The target folder already holds files that `bridge init` would mix with its own."""
 
 
-def template_files() -> List[Path]:
+def template_files() -> list[Path]:
     """The template's files, relative to the template folder."""
     return sorted(
-        p.relative_to(TEMPLATE_DIR) for p in TEMPLATE_DIR.rglob("*")
+        p.relative_to(TEMPLATE_DIR)
+        for p in TEMPLATE_DIR.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     )
 
@@ -47,8 +47,8 @@ def assistant_id_for(folder: Path) -> str:
 
 
 def create_project(
-    target: Path, assistant_id: Optional[str] = None, encoder: Optional[str] = None, force: bool = False
-) -> List[Path]:
+    target: Path, assistant_id: str | None = None, encoder: str | None = None, force: bool = False
+) -> list[Path]:
     """Copies the template into `target` and returns the files written.
 
     Args:
@@ -105,7 +105,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("directory", help="folder of the new project (new or empty)")
     init.add_argument("--assistant-id", default=None, help="config.yml's assistant_id (default: the folder's name)")
     init.add_argument(
-        "--encoder", default=None,
+        "--encoder",
+        default=None,
         help=f"encoder folder for config.yml's model_path (default: {DEFAULT_ENCODER_DIR}, built on first use)",
     )
     init.add_argument("--force", action="store_true", help="write into a folder that is not empty")

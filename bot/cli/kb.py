@@ -20,12 +20,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 CONFIG_FILE = Path("config.yml")
 
 
-def component_settings(config_file: Path = CONFIG_FILE) -> Dict[str, Any]:
+def component_settings(config_file: Path = CONFIG_FILE) -> dict[str, Any]:
     """The KnowledgeBaseRetriever config of `config_file` merged over its defaults."""
     import yaml
 
@@ -48,7 +48,7 @@ def _store(args: argparse.Namespace):
     return KnowledgeBaseStore(args.store, db_url=args.db_url, params=params, calibration=args.calibration)
 
 
-def _summary(manifest: Dict[str, Any]) -> str:
+def _summary(manifest: dict[str, Any]) -> str:
     return (
         f"{manifest['entries']} answers, {manifest['vectors']} questions, index {manifest['index_type']}"
         f"{', ' + str(manifest['tombstones']) + ' tombstones' if manifest.get('tombstones') else ''}"
@@ -60,8 +60,10 @@ def cmd_build(args: argparse.Namespace) -> None:
 
     sources = args.sources or ([args.source] if args.source else [])
     if not sources:
-        sys.exit("bridge kb build: no source to build from: config.yml's KnowledgeBaseRetriever has `source: null`. "
-                 "Name the files or folders, e.g. `bridge kb build knowledge_base/`.")
+        sys.exit(
+            "bridge kb build: no source to build from: config.yml's KnowledgeBaseRetriever has `source: null`. "
+            "Name the files or folders, e.g. `bridge kb build knowledge_base/`."
+        )
     entries = load_entries(*sources)
     manifest = _store(args).build(entries, args.encoder, args.threads, show_progress=True)
     print(f"bridge kb: built {args.store} from {', '.join(map(str, sources))}: {_summary(manifest)}")
@@ -92,14 +94,21 @@ def cmd_search(args: argparse.Namespace) -> None:
 
     retriever = AnswerRetriever(_store(args), args.encoder, args.threads, args.answer_weight).open()
     for hit in retriever.search([args.text], k=args.k)[0]:
-        print(f"{hit.score:.3f} (question {hit.question_score:.3f})  {hit.entry_id}  [{hit.language}]  "
-              f"Q: {hit.question}\n       A: {hit.answer}")
+        print(
+            f"{hit.score:.3f} (question {hit.question_score:.3f})  {hit.entry_id}  [{hit.language}]  "
+            f"Q: {hit.question}\n       A: {hit.answer}"
+        )
 
 
 # Options whose default is the KnowledgeBaseRetriever's setting of the same name in config.yml.
 CONFIG_DEFAULTS = {
-    "store": "store_dir", "db_url": "db_url", "encoder": "model_path", "threads": "threads",
-    "calibration": "calibration", "answer_weight": "answer_weight", "source": "source",
+    "store": "store_dir",
+    "db_url": "db_url",
+    "encoder": "model_path",
+    "threads": "threads",
+    "calibration": "calibration",
+    "answer_weight": "answer_weight",
+    "source": "source",
 }
 
 
@@ -114,6 +123,7 @@ def fill_config_defaults(args: argparse.Namespace, config_file: Path = CONFIG_FI
 
 def _run(handler):
     """Runs a handler, turning the errors a user can cause into one clear line and exit 1."""
+
     def run(args: argparse.Namespace) -> None:
         from bot.knowledge.language_centroids import CalibrationError
         from bot.knowledge.source import SourceError
@@ -122,11 +132,18 @@ def _run(handler):
 
         try:
             handler(fill_config_defaults(args))
-        except (SourceError, EncoderMismatchError, KnowledgeBaseNotBuiltError, StoreFormatError, EncoderNotFoundError,
-                CalibrationError) as error:
+        except (
+            SourceError,
+            EncoderMismatchError,
+            KnowledgeBaseNotBuiltError,
+            StoreFormatError,
+            EncoderNotFoundError,
+            CalibrationError,
+        ) as error:
             sys.exit(f"bridge kb: {error}")
         except KeyError as error:
             sys.exit(f"bridge kb: {error.args[0]}")
+
     return run
 
 
@@ -134,18 +151,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds `bridge kb ...` to the main parser's subcommands (defaults: see CONFIG_DEFAULTS)."""
     kb = subparsers.add_parser("kb", help="build and edit the knowledge base of historical answers")
     kb.add_argument("--store", help="store folder (default: store_dir in config.yml)")
-    kb.add_argument("--db-url", help="metadata database URL (default: db_url in config.yml, $BRIDGE_KB_DB_URL "
-                                     "or SQLite in the store)")
+    kb.add_argument(
+        "--db-url",
+        help="metadata database URL (default: db_url in config.yml, $BRIDGE_KB_DB_URL or SQLite in the store)",
+    )
     kb.add_argument("--encoder", help="encoder folder (default: model_path in config.yml)")
     kb.add_argument("--threads", type=int, help="torch CPU threads (default: threads in config.yml)")
-    kb.add_argument("--calibration", help="NLU data giving the per-language centroids when building "
-                                          "(default: calibration in config.yml)")
+    kb.add_argument(
+        "--calibration",
+        help="NLU data giving the per-language centroids when building (default: calibration in config.yml)",
+    )
     kb.add_argument("--answer-weight", type=float, help="share of the answer text's similarity in a score (search)")
     commands = kb.add_subparsers(dest="kb_command", required=True)
     build = commands.add_parser("build", help="re-embed and index every entry of the sources")
     build.add_argument("sources", nargs="*", help="source files or folders (default: source in config.yml)")
-    build.add_argument("--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto",
-                       help="index type (auto follows size)")
+    build.add_argument(
+        "--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto", help="index type (auto follows size)"
+    )
     build.set_defaults(handler=_run(cmd_build))
     add = commands.add_parser("add", help="add or replace entries without rebuilding")
     add.add_argument("files", nargs="+", help="source files (.jsonl or .csv)")

@@ -20,7 +20,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
 
 from bot.models.encoder import DEFAULT_ENCODER_DIR
 
@@ -94,7 +93,9 @@ def cmd_bench(args: argparse.Namespace) -> None:
         module = importlib.import_module(f"bench.{args.name}")
     except ModuleNotFoundError as error:
         available = sorted(p.stem for p in Path("bench").glob("*.py") if p.stem not in {"__init__", "report"})
-        raise SystemExit(f"bridge bench: no benchmark '{args.name}' ({error}). Available: {', '.join(available)}")
+        raise SystemExit(
+            f"bridge bench: no benchmark '{args.name}' ({error}). Available: {', '.join(available)}"
+        ) from error
     module.main(args.bench_args)
 
 
@@ -120,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     from bot.models.encoder import EncoderNotFoundError
     from bot.project import ProjectError
 

@@ -18,7 +18,13 @@ import sys
 import urllib.parse
 
 from bot.channels.telegram_api import (
-    API_URL_ENV, BOT_TOKEN_ENV, DEFAULT_API_URL, WEBHOOK_SECRET, WEBHOOK_SECRET_ENV, TelegramApiError, TelegramBotApi,
+    API_URL_ENV,
+    BOT_TOKEN_ENV,
+    DEFAULT_API_URL,
+    WEBHOOK_SECRET,
+    WEBHOOK_SECRET_ENV,
+    TelegramApiError,
+    TelegramBotApi,
 )
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -32,8 +38,9 @@ def set_webhook(url: str) -> str:
     if missing:
         raise ValueError(f"set {' and '.join(missing)} in the environment (the same values the Rasa server gets).")
     if not WEBHOOK_SECRET.match(secret):
-        raise ValueError(f"${WEBHOOK_SECRET_ENV} must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
-                         f"(e.g. `openssl rand -hex 32`).")
+        raise ValueError(
+            f"${WEBHOOK_SECRET_ENV} must be 1-256 characters of A-Z, a-z, 0-9, _ and - (e.g. `openssl rand -hex 32`)."
+        )
     if urllib.parse.urlsplit(url).scheme != "https":
         raise ValueError(f"Telegram only sends updates to https URLs; got '{url}'.")
     api = TelegramBotApi(token, os.environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL)

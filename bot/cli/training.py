@@ -13,8 +13,8 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, List, Tuple
 
 import bot
 from bot.project import DATA_DIR, DOMAIN_DIR, model_name, project_environment, read_config
@@ -24,8 +24,8 @@ FRAMEWORK_INPUTS = ("components", "language", "models", "message_keys.py")
 YAML_SUFFIXES = {".yml", ".yaml"}
 
 
-def _files(root: Path, entries: Iterable[str]) -> List[Path]:
-    found: List[Path] = []
+def _files(root: Path, entries: Iterable[str]) -> list[Path]:
+    found: list[Path] = []
     for entry in entries:
         path = root / entry
         if path.is_dir():
@@ -47,7 +47,7 @@ def _canonical_yaml(path: Path) -> bytes:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
-def _hashed_inputs(project_dir: Path) -> List[Tuple[str, Path]]:
+def _hashed_inputs(project_dir: Path) -> list[tuple[str, Path]]:
     """(name in the hash, file) of every training input: project files, then Bridge's code."""
     framework = Path(bot.__file__).resolve().parent
     project = [(str(p.relative_to(project_dir)), p) for p in _files(project_dir, ("config.yml", DATA_DIR))]
@@ -84,12 +84,20 @@ def train_if_changed(project_dir: Path, encoder_identity: str, models_dir: Path 
         print(f"bridge: {model} is up to date; not retraining.")
         return model
     command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml",
-        "--domain", DOMAIN_DIR,
-        "--data", DATA_DIR,
-        "--out", str(models_dir),
-        "--fixed-model-name", name,
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        DOMAIN_DIR,
+        "--data",
+        DATA_DIR,
+        "--out",
+        str(models_dir),
+        "--fixed-model-name",
+        name,
     ]
     print(f"bridge: training {model} ...", flush=True)
     subprocess.run(command, cwd=project_dir, env=project_environment(project_dir), check=True)

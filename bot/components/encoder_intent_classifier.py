@@ -13,11 +13,11 @@ from __future__ import annotations
 import abc
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Text, Type, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -39,7 +39,7 @@ class ConfigCheck:
     """Checks one component's config; a failure names the component, the key, the value and
     what is allowed, so the fix in config.yml is obvious."""
 
-    def __init__(self, component: str, config: Dict[Text, Any]) -> None:
+    def __init__(self, component: str, config: dict[str, Any]) -> None:
         self.component = component
         self.config = config
 
@@ -68,7 +68,7 @@ class ConfigCheck:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 self.fail(key, "a positive number")
 
-    def numbers(self, keys: Iterable[str], minimum: float, below: Optional[float] = None) -> None:
+    def numbers(self, keys: Iterable[str], minimum: float, below: float | None = None) -> None:
         """Numbers >= `minimum` (and < `below` when given)."""
         allowed = f"a number in [{minimum:g}, {below:g})" if below is not None else f"a number >= {minimum:g}"
         for key in keys:
@@ -90,10 +90,10 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        labels: Optional[List[str]] = None,
+        labels: list[str] | None = None,
     ) -> None:
         """Checks the config; models are loaded in `load`/`train`, never here."""
         self._check_config(ConfigCheck(type(self).__name__, config))
@@ -108,20 +108,20 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
         """Raises a ValueError naming the key, the value and what is allowed."""
 
     @abc.abstractmethod
-    def _fit(self, texts: List[str], targets: np.ndarray) -> None:
+    def _fit(self, texts: list[str], targets: np.ndarray) -> None:
         """Learns `texts` with label indices `targets` into `self.labels`."""
 
     @abc.abstractmethod
-    def _save(self, directory: Path) -> Dict[str, Any]:
+    def _save(self, directory: Path) -> dict[str, Any]:
         """Writes the trained model into `directory`; returns what to add to the metadata."""
 
     @classmethod
     @abc.abstractmethod
     def _load_trained(
-        cls: Type[Classifier],
+        cls: type[Classifier],
         directory: Path,
-        meta: Dict[str, Any],
-        config: Dict[Text, Any],
+        meta: dict[str, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
     ) -> Classifier:
@@ -133,13 +133,13 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
         """Whether there is a model to predict with."""
 
     @abc.abstractmethod
-    def predict_probabilities(self, texts: List[str]) -> np.ndarray:
+    def predict_probabilities(self, texts: list[str]) -> np.ndarray:
         """Intent probabilities for each text (columns follow `self.labels`)."""
 
     @classmethod
     def create(
-        cls: Type[Classifier],
-        config: Dict[Text, Any],
+        cls: type[Classifier],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -166,14 +166,14 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
         """Saves the model and its metadata (labels, encoder) through model storage."""
         with self._model_storage.write_to(self._resource) as directory:
             directory = Path(directory)
-            meta: Dict[str, Any] = {"labels": self.labels, "encoder": encoder_fingerprint(self.config["model_path"])}
+            meta: dict[str, Any] = {"labels": self.labels, "encoder": encoder_fingerprint(self.config["model_path"])}
             meta.update(self._save(directory))
             (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2))
 
     @classmethod
     def load(
-        cls: Type[Classifier],
-        config: Dict[Text, Any],
+        cls: type[Classifier],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -195,7 +195,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
 
     @classmethod
     def encoder_mismatch(
-        cls, config: Dict[Text, Any], trained: str, current: str, detail: str = ""
+        cls, config: dict[str, Any], trained: str, current: str, detail: str = ""
     ) -> EncoderMismatchError:
         """The error for a stored model trained on encoder `trained` while `model_path` holds `current`."""
         return EncoderMismatchError(
@@ -204,7 +204,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
             + (f" ({detail})" if detail else "")
         )
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Adds the intent and the intent ranking to each message, in batches."""
         with_text = [m for m in messages if m.get(TEXT)]
         if not self.is_trained or not with_text:

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 import numpy as np
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -38,14 +37,12 @@ logger = logging.getLogger(__name__)
 HEAD_FILE = "head.npz"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
     """Predicts intents with logistic regression on a frozen encoder's sentence embeddings."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # Local folder of the pretrained encoder (built by `bridge models`, or any local
@@ -64,11 +61,11 @@ class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        labels: Optional[List[str]] = None,
-        head: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+        labels: list[str] | None = None,
+        head: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Creates the classifier; `head` is the regression's (weights, bias) once trained."""
         super().__init__(config, model_storage, resource, labels)
@@ -84,14 +81,14 @@ class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
     def _encoder(self) -> SentenceEncoder:
         return load_encoder(self.config["model_path"], self.config["threads"])
 
-    def _fit(self, texts: List[str], targets: np.ndarray) -> None:
+    def _fit(self, texts: list[str], targets: np.ndarray) -> None:
         logger.info(f"FrozenEncoderIntentClassifier: embedding {len(texts)} examples of {len(self.labels)} intents")
         weights, bias = fit_logistic_head(
             self._encoder().embed_queries(texts), targets, self.config["C"], self.config["max_iter"]
         )
         self.head = (weights.astype(np.float32), bias.astype(np.float32))
 
-    def _save(self, directory: Path) -> Dict[str, Any]:
+    def _save(self, directory: Path) -> dict[str, Any]:
         """The regression's weights and bias as one .npz file."""
         np.savez(directory / HEAD_FILE, weights=self.head[0], bias=self.head[1])
         return {}
@@ -100,8 +97,8 @@ class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
     def _load_trained(
         cls,
         directory: Path,
-        meta: Dict[str, Any],
-        config: Dict[Text, Any],
+        meta: dict[str, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
     ) -> FrozenEncoderIntentClassifier:
@@ -113,7 +110,7 @@ class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
     def is_trained(self) -> bool:
         return bool(self.labels) and self.head is not None
 
-    def predict_probabilities(self, texts: List[str]) -> np.ndarray:
+    def predict_probabilities(self, texts: list[str]) -> np.ndarray:
         """Intent probabilities for each text (columns follow `self.labels`)."""
         weights, bias = self.head
         return softmax(self._encoder().embed_queries(texts) @ weights.T + bias)

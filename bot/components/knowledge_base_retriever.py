@@ -43,7 +43,7 @@ the component then builds it from `source` when it is loaded (quick for a source
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -69,7 +69,7 @@ class KnowledgeBaseRetriever(GraphComponent):
     """Retrieves historical answers and takes over turns the intents don't cover."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # Folder of the knowledge base store (manifest, FAISS index, SQLite metadata).
@@ -108,13 +108,13 @@ class KnowledgeBaseRetriever(GraphComponent):
             "top_k": 3,
         }
 
-    def __init__(self, config: Dict[Text, Any], retriever: Any = None) -> None:
+    def __init__(self, config: dict[str, Any], retriever: Any = None) -> None:
         self._validate(config)
         self.config = config
         self.retriever = retriever
 
     @staticmethod
-    def _validate(config: Dict[Text, Any]) -> None:
+    def _validate(config: dict[str, Any]) -> None:
         name = "KnowledgeBaseRetriever"
         for key in ("store_dir", "model_path", "intent_name"):
             if not isinstance(config.get(key), str) or not config[key]:
@@ -122,8 +122,14 @@ class KnowledgeBaseRetriever(GraphComponent):
         for key in ("db_url", "source", "calibration"):
             if config.get(key) is not None and (not isinstance(config[key], str) or not config[key]):
                 raise ValueError(f"{name}: '{key}' must be a string or null, got {config.get(key)!r}.")
-        for key in ("threshold", "takeover_below", "near_duplicate_score", "keep_intent_above", "ambiguity_margin",
-                    "answer_weight"):
+        for key in (
+            "threshold",
+            "takeover_below",
+            "near_duplicate_score",
+            "keep_intent_above",
+            "ambiguity_margin",
+            "answer_weight",
+        ):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: '{key}' must be a number between 0 and 1, got {value!r}.")
@@ -138,7 +144,7 @@ class KnowledgeBaseRetriever(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -149,7 +155,7 @@ class KnowledgeBaseRetriever(GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -159,7 +165,7 @@ class KnowledgeBaseRetriever(GraphComponent):
         return cls.create(config, model_storage, resource, execution_context)
 
     @staticmethod
-    def open_retriever(config: Dict[Text, Any]):
+    def open_retriever(config: dict[str, Any]):
         """An AnswerRetriever over the configured store; refuses a mismatched encoder."""
         from bot.knowledge.retriever import AnswerRetriever
         from bot.knowledge.source import load_entries, source_fingerprint
@@ -185,7 +191,7 @@ class KnowledgeBaseRetriever(GraphComponent):
         return AnswerRetriever(store, config["model_path"], config["threads"], config["answer_weight"]).open()
 
     @staticmethod
-    def is_confident(hits: List[Any], config: Dict[Text, Any]) -> bool:
+    def is_confident(hits: list[Any], config: dict[str, Any]) -> bool:
         """Whether the best hit is close enough and clearly ahead of the runner-up."""
         if not hits or hits[0].score < config["threshold"]:
             return False
@@ -200,7 +206,7 @@ class KnowledgeBaseRetriever(GraphComponent):
             return True
         return intent["name"] in self.config["takeover_intents"] or confidence < self.config["takeover_below"]
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Adds `knowledge_base` to each message, and the KB intent where it takes over."""
         texts = [m.get(TEXT) or "" for m in messages]
         wanted = [i for i, text in enumerate(texts) if text.strip() and not text.startswith("/")]
@@ -214,14 +220,18 @@ class KnowledgeBaseRetriever(GraphComponent):
             best = hits[0] if hits else None
             confident = self.is_confident(hits, self.config)
             answered = confident and self._should_take_over(message, best.question_score)
-            message.set(KNOWLEDGE_BASE, {
-                "answered": answered,
-                "answer_id": best.entry_id if best else None,
-                "score": round(best.score, 4) if best else None,
-                "answer": best.answer if best else None,
-                "answer_language": best.language if best else None,
-                "hits": [h.to_dict() for h in hits],
-            }, add_to_output=True)
+            message.set(
+                KNOWLEDGE_BASE,
+                {
+                    "answered": answered,
+                    "answer_id": best.entry_id if best else None,
+                    "score": round(best.score, 4) if best else None,
+                    "answer": best.answer if best else None,
+                    "answer_language": best.language if best else None,
+                    "hits": [h.to_dict() for h in hits],
+                },
+                add_to_output=True,
+            )
             if answered:
                 self._set_intent(message, best.score)
         return messages

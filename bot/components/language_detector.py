@@ -15,7 +15,7 @@ The message properties it writes, and the channel hint it reads, are in bot/mess
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -45,14 +45,12 @@ logger = logging.getLogger(__name__)
 _DEFAULTS = IdentifierSettings()
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Puts the turn's language, confidence and decision method on each message."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # ISO 639-1 codes the bot speaks; detection only chooses among these.
@@ -90,10 +88,10 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "preload": True,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Checks the configuration and prepares the identifier."""
         self._validate(config)
-        self.supported_languages: List[str] = list(config["supported_languages"])
+        self.supported_languages: list[str] = list(config["supported_languages"])
         self.default_language: str = config["default_language"]
         settings = IdentifierSettings(
             detectors=tuple(config["detectors"]),
@@ -114,7 +112,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             self.identifier.preload()
 
     @staticmethod
-    def _validate(config: Dict[Text, Any]) -> None:
+    def _validate(config: dict[str, Any]) -> None:
         supported = config.get("supported_languages")
         if not isinstance(supported, list) or not supported:
             raise ValueError(
@@ -124,8 +122,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         bad = [code for code in supported if not (isinstance(code, str) and len(code) == 2)]
         if bad:
             raise ValueError(
-                f"LanguageDetector: 'supported_languages' has entries that are not ISO 639-1 "
-                f"two-letter codes: {bad!r}."
+                f"LanguageDetector: 'supported_languages' has entries that are not ISO 639-1 two-letter codes: {bad!r}."
             )
         unknown = sorted(set(supported) - set(lingua_languages()))
         if unknown:
@@ -141,8 +138,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         detectors = config.get("detectors")
         if not isinstance(detectors, list) or not detectors or set(detectors) - set(KNOWN_DETECTORS):
             raise ValueError(
-                f"LanguageDetector: 'detectors' is {detectors!r}; use a non-empty list of "
-                f"{list(KNOWN_DETECTORS)}."
+                f"LanguageDetector: 'detectors' is {detectors!r}; use a non-empty list of {list(KNOWN_DETECTORS)}."
             )
         if "lingua" not in detectors and "langdetect" not in detectors:
             raise ValueError(
@@ -168,7 +164,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -180,7 +176,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         """Training examples carry their language already; nothing to detect."""
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Decides the language of each message and records how it was decided."""
         for message in messages:
             hint = channel_language_hint(message.get(METADATA))

@@ -30,10 +30,9 @@ import logging
 import random
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -51,14 +50,12 @@ WEIGHTS_FILE = "finetuned.safetensors"  # the trained layers and the head
 TOKENIZER_DIR = "tokenizer"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class MultilingualIntentClassifier(EncoderIntentClassifier):
     """Predicts intents in any language with a fine-tuned multilingual encoder."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # Local folder of the pretrained encoder (built by `bridge models`, or any local
@@ -125,13 +122,13 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        network: Optional[EncoderNetwork] = None,
-        labels: Optional[List[str]] = None,
+        network: EncoderNetwork | None = None,
+        labels: list[str] | None = None,
         temperature: float = 1.0,
-        training_report: Optional[Dict[str, Any]] = None,
+        training_report: dict[str, Any] | None = None,
     ) -> None:
         """Creates the classifier; models are loaded in `load`/`train`, never here."""
         super().__init__(config, model_storage, resource, labels)
@@ -156,7 +153,7 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
 
     # ----------------------------------------------------------------------- training
 
-    def _fit(self, texts: List[str], targets: np.ndarray) -> None:
+    def _fit(self, texts: list[str], targets: np.ndarray) -> None:
         import torch
 
         config = self.config
@@ -185,7 +182,7 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
 
     # -------------------------------------------------------------------- persistence
 
-    def _save(self, directory: Path) -> Dict[str, Any]:
+    def _save(self, directory: Path) -> dict[str, Any]:
         """The trained layers and head as safetensors, the tokenizer, and the network's settings."""
         from safetensors.torch import save_file
 
@@ -205,8 +202,8 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
     def _load_trained(
         cls,
         directory: Path,
-        meta: Dict[str, Any],
-        config: Dict[Text, Any],
+        meta: dict[str, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
     ) -> MultilingualIntentClassifier:
@@ -230,8 +227,13 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
         with cpu_inference(config["inference_threads"], config["inference_precision"]):
             network.warm_up()
         return cls(
-            config, model_storage, resource, network=network, labels=meta["labels"],
-            temperature=float(meta["temperature"]), training_report=meta.get("training"),
+            config,
+            model_storage,
+            resource,
+            network=network,
+            labels=meta["labels"],
+            temperature=float(meta["temperature"]),
+            training_report=meta.get("training"),
         )
 
     # --------------------------------------------------------------------- prediction
@@ -240,7 +242,7 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
     def is_trained(self) -> bool:
         return bool(self.labels) and self.network is not None
 
-    def predict_probabilities(self, texts: List[str]) -> np.ndarray:
+    def predict_probabilities(self, texts: list[str]) -> np.ndarray:
         """Calibrated intent probabilities for each text (columns follow `self.labels`)."""
         with cpu_inference(self.config["inference_threads"], self.config["inference_precision"]):
             logits = self.network.predict_logits(texts, self.config["inference_batch_size"])

@@ -14,7 +14,7 @@ config.yml, after the intent classifier and FallbackClassifier:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -31,14 +31,14 @@ class UnsupportedLanguageClassifier(GraphComponent):
     """Sets the `unsupported_language` intent on turns in a language the bot does not speak."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # The intent given to such turns; it must be in the domain with a rule for it.
             "intent": "unsupported_language",
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Checks the configuration."""
         intent = config.get("intent")
         if not isinstance(intent, str) or not intent.strip():
@@ -51,7 +51,7 @@ class UnsupportedLanguageClassifier(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -59,7 +59,7 @@ class UnsupportedLanguageClassifier(GraphComponent):
         """Creates the component (see parent class for full docstring)."""
         return cls(config)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent of unsupported-language turns; other turns pass untouched."""
         for message in messages:
             if message.get(LANGUAGE_SUPPORTED) is not False:

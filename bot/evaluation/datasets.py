@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -18,23 +18,30 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.training_data import Example, load_nlu_examples
 
 __all__ = [
-    "DEFAULT_SEED", "Example", "cross_validation_folds", "held_out_split", "load_bitext", "load_nlu_examples",
-    "per_intent_sample", "subsample", "to_training_data",
+    "DEFAULT_SEED",
+    "Example",
+    "cross_validation_folds",
+    "held_out_split",
+    "load_bitext",
+    "load_nlu_examples",
+    "per_intent_sample",
+    "subsample",
+    "to_training_data",
 ]
 
 DEFAULT_SEED = 42
 
 
-def load_bitext(path: str | Path) -> List[Example]:
+def load_bitext(path: str | Path) -> list[Example]:
     """The Bitext customer-support requests (column `instruction`) and their intents (English)."""
     with open(path, newline="", encoding="utf-8") as handle:
         return [Example(row["instruction"].strip(), row["intent"].strip(), "en") for row in csv.DictReader(handle)]
 
 
-def _shuffled_groups(examples: Iterable[Example], by_language: bool, seed: int) -> List[List[Example]]:
+def _shuffled_groups(examples: Iterable[Example], by_language: bool, seed: int) -> list[list[Example]]:
     """The examples of each intent (x language) group, in a fixed group order, each group
     shuffled by one generator seeded with `seed`: every split and sample below draws from it."""
-    groups: Dict[Tuple[str, str], List[Example]] = {}
+    groups: dict[tuple[str, str], list[Example]] = {}
     for example in examples:
         groups.setdefault((example.intent, example.language if by_language else ""), []).append(example)
     rng = random.Random(seed)
@@ -48,17 +55,17 @@ def _shuffled_groups(examples: Iterable[Example], by_language: bool, seed: int) 
 
 def held_out_split(
     examples: Sequence[Example],
-    test_per_group: Optional[int] = None,
-    test_fraction: Optional[float] = None,
+    test_per_group: int | None = None,
+    test_fraction: float | None = None,
     seed: int = DEFAULT_SEED,
     by_language: bool = True,
-) -> Tuple[List[Example], List[Example]]:
+) -> tuple[list[Example], list[Example]]:
     """(train, test): from every intent (x language) group, `test_per_group` examples or
     `test_fraction` of them go to the test side, chosen with a fixed seed."""
     if (test_per_group is None) == (test_fraction is None):
         raise ValueError("held_out_split: give exactly one of test_per_group or test_fraction.")
-    train: List[Example] = []
-    test: List[Example] = []
+    train: list[Example] = []
+    test: list[Example] = []
     for group in _shuffled_groups(examples, by_language, seed):
         count = test_per_group if test_per_group is not None else int(round(len(group) * test_fraction))
         count = min(count, len(group) - 1)
@@ -69,7 +76,7 @@ def held_out_split(
 
 def cross_validation_folds(
     examples: Sequence[Example], folds: int, seed: int = DEFAULT_SEED, by_language: bool = True
-) -> List[Tuple[List[Example], List[Example]]]:
+) -> list[tuple[list[Example], list[Example]]]:
     """`folds` (train, test) pairs in which every example is tested exactly once: the i-th
     example of each shuffled intent (x language) group is tested in fold i mod `folds`."""
     if folds < 2:
@@ -84,25 +91,33 @@ def cross_validation_folds(
     ]
 
 
-def per_intent_sample(examples: Sequence[Example], per_intent: int, seed: int = DEFAULT_SEED) -> List[Example]:
+def per_intent_sample(examples: Sequence[Example], per_intent: int, seed: int = DEFAULT_SEED) -> list[Example]:
     """At most `per_intent` examples of each intent (the few-shot training sets)."""
     return [e for group in _shuffled_groups(examples, False, seed) for e in group[:per_intent]]
 
 
-def subsample(examples: Sequence[Example], limit: Optional[int], seed: int = DEFAULT_SEED) -> List[Example]:
+def subsample(examples: Sequence[Example], limit: int | None, seed: int = DEFAULT_SEED) -> list[Example]:
     """A stratified subsample of about `limit` examples (all of them when limit is None)."""
     if limit is None or limit >= len(examples):
         return list(examples)
     fraction = limit / len(examples)
     return [
-        e for group in _shuffled_groups(examples, True, seed) for e in group[: max(1, int(round(len(group) * fraction)))]
+        e
+        for group in _shuffled_groups(examples, True, seed)
+        for e in group[: max(1, int(round(len(group) * fraction)))]
     ]
 
 
 def to_training_data(examples: Sequence[Example]) -> TrainingData:
     """Rasa TrainingData of the examples (language kept as intent metadata)."""
     messages = [
-        Message(data={"text": e.text, "intent": e.intent, **({"metadata": {"intent": {"language": e.language}}} if e.language else {})})
+        Message(
+            data={
+                "text": e.text,
+                "intent": e.intent,
+                **({"metadata": {"intent": {"language": e.language}}} if e.language else {}),
+            }
+        )
         for e in examples
     ]
     return TrainingData(training_examples=messages)

@@ -7,7 +7,7 @@ every language, predicts the held-out ones, and writes the report files (see rep
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 from bot.evaluation.datasets import DEFAULT_SEED, held_out_split, load_nlu_examples
 from bot.evaluation.pipelines import project_pipeline, train_pipeline, with_options
@@ -20,8 +20,8 @@ def evaluate_project_nlu(
     output_dir: Path,
     test_per_group: int = 3,
     seed: int = DEFAULT_SEED,
-    pipeline_overrides: Optional[Dict[str, Dict[str, Any]]] = None,
-) -> Dict[str, Any]:
+    pipeline_overrides: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Trains on the training side of a fixed split, tests on the rest, writes the report.
 
     Args:

@@ -14,9 +14,10 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from bot.offline_env import apply_to_this_process
 FALLBACK_INTENT = "nlu_fallback"
 
 # The pipeline `rasa init` (Rasa 3.6) writes for an English bot.
-RASA_DEFAULT_PIPELINE: List[Dict[str, Any]] = [
+RASA_DEFAULT_PIPELINE: list[dict[str, Any]] = [
     {"name": "WhitespaceTokenizer"},
     {"name": "RegexFeaturizer"},
     {"name": "LexicalSyntacticFeaturizer"},
@@ -40,7 +41,7 @@ RASA_DEFAULT_PIPELINE: List[Dict[str, Any]] = [
 ]
 
 
-def project_pipeline(config_file: Path) -> List[Dict[str, Any]]:
+def project_pipeline(config_file: Path) -> list[dict[str, Any]]:
     """The NLU pipeline of a project's config.yml."""
     from rasa.shared.utils.io import read_yaml_file
 
@@ -50,14 +51,14 @@ def project_pipeline(config_file: Path) -> List[Dict[str, Any]]:
     return pipeline
 
 
-def with_options(pipeline: List[Dict[str, Any]], component: str, **options: Any) -> List[Dict[str, Any]]:
+def with_options(pipeline: list[dict[str, Any]], component: str, **options: Any) -> list[dict[str, Any]]:
     """A copy of `pipeline` with `options` set on every step whose name ends with `component`."""
     return [{**step, **options} if step["name"].split(".")[-1] == component else dict(step) for step in pipeline]
 
 
 def with_component_replaced(
-    pipeline: List[Dict[str, Any]], component: str, replacement: str, keep: Sequence[str] = ()
-) -> List[Dict[str, Any]]:
+    pipeline: list[dict[str, Any]], component: str, replacement: str, keep: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """A copy of `pipeline` in which every step whose name ends with `component` becomes a
     `replacement` step that keeps only the options named in `keep` (the ones both understand)."""
     return [
@@ -85,12 +86,12 @@ class TrainedPipeline:
             self._loop = asyncio.new_event_loop()
             self._agent = Agent.load(str(self.model_path))
 
-    def parse(self, text: str) -> Dict[str, Any]:
+    def parse(self, text: str) -> dict[str, Any]:
         """Rasa's parse result for one message (what the server would compute)."""
         self._load()
         return self._loop.run_until_complete(self._agent.parse_message(text))
 
-    def predict(self, examples: Sequence[Example]) -> "PredictionRun":
+    def predict(self, examples: Sequence[Example]) -> PredictionRun:
         """Parses every example one at a time; the classifier's own top intent is kept even
         when FallbackClassifier replaced it (that is recorded as `handed_off`)."""
         self._load()
@@ -104,14 +105,17 @@ class TrainedPipeline:
             top = ranking[0] if ranking else {"name": None, "confidence": 0.0}
             predictions.append(
                 Prediction(
-                    text=example.text, intent=example.intent, language=example.language,
-                    predicted=str(top["name"]), confidence=float(top["confidence"] or 0.0),
+                    text=example.text,
+                    intent=example.intent,
+                    language=example.language,
+                    predicted=str(top["name"]),
+                    confidence=float(top["confidence"] or 0.0),
                     handed_off=(parsed.get("intent") or {}).get("name") == FALLBACK_INTENT,
                 )
             )
         return PredictionRun(predictions, 1000 * float(np.mean(seconds)) if seconds else 0.0)
 
-    def component_ms_per_message(self, components: Sequence[type], texts: Sequence[str]) -> Optional[float]:
+    def component_ms_per_message(self, components: Sequence[type], texts: Sequence[str]) -> float | None:
         """Milliseconds the first of `components` the pipeline uses takes alone per message, one
         message at a time, loaded from the archive as the server loads it; None when it uses none."""
         from rasa.engine.graph import ExecutionContext
@@ -142,15 +146,15 @@ class TrainedPipeline:
 
 @dataclass
 class PredictionRun:
-    predictions: List[Prediction]
+    predictions: list[Prediction]
     ms_per_message: float
 
 
 def train_pipeline(
     name: str,
-    pipeline: List[Dict[str, Any]],
+    pipeline: list[dict[str, Any]],
     examples: Sequence[Example],
-    output_dir: Optional[Path] = None,
+    output_dir: Path | None = None,
     quiet: bool = True,
 ) -> TrainedPipeline:
     """Trains `pipeline` on `examples` with `rasa.model_training.train_nlu`.
@@ -174,7 +178,10 @@ def train_pipeline(
     output_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bridge-eval-data-", dir=output_dir))
     config_file, data_file = work / "config.yml", work / "nlu.yml"
-    write_yaml({"recipe": "default.v1", "language": "en", "assistant_id": f"bridge-eval-{name}", "pipeline": pipeline}, config_file)
+    write_yaml(
+        {"recipe": "default.v1", "language": "en", "assistant_id": f"bridge-eval-{name}", "pipeline": pipeline},
+        config_file,
+    )
     RasaYAMLWriter().dump(data_file, to_training_data(examples))
     logging.getLogger(__name__).info(f"training '{name}' on {len(examples)} examples")
     # Rasa reuses components trained on the same config and data from its cache; a

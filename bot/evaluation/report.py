@@ -9,9 +9,10 @@ confusion-matrix PNG and the misclassified examples.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class Prediction:
     handed_off: bool = False  # FallbackClassifier turned the turn into nlu_fallback
 
 
-def intent_report(predictions: Sequence[Prediction]) -> Dict[str, Any]:
+def intent_report(predictions: Sequence[Prediction]) -> dict[str, Any]:
     """Per-intent precision/recall/F1/support, accuracy, macro and weighted averages and
     "confused_with", exactly as in the intent_report.json of `rasa test nlu`."""
     from rasa.model_testing import get_evaluation_metrics
@@ -49,15 +50,15 @@ def intent_report(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     return _add_confused_labels_to_report(report, matrix, labels)
 
 
-def accuracy_by(predictions: Sequence[Prediction], key: str) -> Dict[str, Dict[str, float]]:
+def accuracy_by(predictions: Sequence[Prediction], key: str) -> dict[str, dict[str, float]]:
     """Accuracy and support per value of `key` (e.g. "language")."""
-    groups: Dict[str, List[bool]] = {}
+    groups: dict[str, list[bool]] = {}
     for p in predictions:
         groups.setdefault(getattr(p, key) or "?", []).append(p.predicted == p.intent)
     return {k: {"accuracy": round(float(np.mean(v)), 4), "support": len(v)} for k, v in sorted(groups.items())}
 
 
-def summarize(predictions: Sequence[Prediction]) -> Dict[str, Any]:
+def summarize(predictions: Sequence[Prediction]) -> dict[str, Any]:
     """Headline numbers: accuracy, macro-F1, per-language accuracy, hand-off rate."""
     report = intent_report(predictions)
     handed_off = [p for p in predictions if p.handed_off]
@@ -70,7 +71,9 @@ def summarize(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         "macro_recall": round(float(report["macro avg"]["recall"]), 4),
         "per_language": accuracy_by(predictions, "language"),
         "handed_off": len(handed_off),
-        "accuracy_of_answered": round(float(np.mean([p.predicted == p.intent for p in accepted])), 4) if accepted else None,
+        "accuracy_of_answered": round(float(np.mean([p.predicted == p.intent for p in accepted])), 4)
+        if accepted
+        else None,
     }
 
 
@@ -99,23 +102,37 @@ def plot_confusion(predictions: Sequence[Prediction], output_file: Path) -> None
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                axes.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=6,
-                          color="white" if matrix[i, j] > threshold else "black")
+                axes.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if matrix[i, j] > threshold else "black",
+                )
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
     figure.tight_layout()
     figure.savefig(output_file, dpi=120)
     plt.close(figure)
 
 
-def write_report(predictions: Sequence[Prediction], output_dir: Path, extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def write_report(
+    predictions: Sequence[Prediction], output_dir: Path, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Writes intent_report.json, intent_errors.json, the confusion PNG and summary.json
     into `output_dir`; returns the summary."""
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / INTENT_REPORT).write_text(json.dumps(intent_report(predictions), ensure_ascii=False, indent=2))
     errors = [
-        {"text": p.text, "intent": p.intent, "language": p.language,
-         "intent_prediction": {"name": p.predicted, "confidence": round(p.confidence, 4)}}
-        for p in predictions if p.predicted != p.intent
+        {
+            "text": p.text,
+            "intent": p.intent,
+            "language": p.language,
+            "intent_prediction": {"name": p.predicted, "confidence": round(p.confidence, 4)},
+        }
+        for p in predictions
+        if p.predicted != p.intent
     ]
     (output_dir / ERRORS_FILE).write_text(json.dumps(errors, ensure_ascii=False, indent=2))
     plot_confusion(predictions, output_dir / CONFUSION_PNG)

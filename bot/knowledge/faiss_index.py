@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +54,15 @@ class IndexParams:
             raise ValueError(
                 f"index_type '{self.index_type}' is not supported; choose one of {', '.join(INDEX_TYPES)}."
             )
-        for key in ("exact_below", "hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "ivf_nprobe", "pq_m", "refine_k_factor"):
+        for key in (
+            "exact_below",
+            "hnsw_m",
+            "hnsw_ef_construction",
+            "hnsw_ef_search",
+            "ivf_nprobe",
+            "pq_m",
+            "refine_k_factor",
+        ):
             value = getattr(self, key)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"index parameter '{key}' must be an integer >= 1, got {value!r}.")
@@ -62,7 +70,7 @@ class IndexParams:
             raise ValueError(f"index parameter 'ivf_nlist' must be an integer >= 0, got {self.ivf_nlist!r}.")
 
     @classmethod
-    def from_dict(cls, values: Optional[Dict[str, Any]]) -> "IndexParams":
+    def from_dict(cls, values: dict[str, Any] | None) -> IndexParams:
         """Params from a config dict; unknown keys are an error naming the known ones."""
         values = dict(values or {})
         known = set(cls.__dataclass_fields__)
@@ -71,7 +79,7 @@ class IndexParams:
             raise ValueError(f"unknown index parameter(s) {sorted(unknown)}; known: {sorted(known)}.")
         return cls(**values)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def resolved_type(self, size: int) -> str:
@@ -86,7 +94,9 @@ class IndexParams:
         return max(16, 2 ** round(math.log2(math.sqrt(max(size, 1)))))
 
 
-def build_index(vectors: np.ndarray, ids: np.ndarray, params: IndexParams, index_type: Optional[str] = None, progress=None):
+def build_index(
+    vectors: np.ndarray, ids: np.ndarray, params: IndexParams, index_type: str | None = None, progress=None
+):
     """A trained index holding `vectors` under `ids` (int64), of the type `params` picks.
 
     Args:
@@ -134,7 +144,9 @@ def add_vectors(index, vectors: np.ndarray, ids: np.ndarray, batch: int = 20_000
     """Adds vectors in batches (so a progress bar can follow a long build)."""
     for start in range(0, len(vectors), batch):
         chunk = slice(start, start + batch)
-        index.add_with_ids(np.ascontiguousarray(vectors[chunk], dtype=np.float32), np.ascontiguousarray(ids[chunk], dtype=np.int64))
+        index.add_with_ids(
+            np.ascontiguousarray(vectors[chunk], dtype=np.float32), np.ascontiguousarray(ids[chunk], dtype=np.int64)
+        )
         if progress is not None:
             progress.update(len(vectors[chunk]))
 
@@ -154,7 +166,7 @@ def apply_search_params(index, params: IndexParams) -> None:
 
 
 def index_kind(index) -> str:
-    """"flat", "hnsw" or "ivfpq" for an index built by `build_index`."""
+    """ "flat", "hnsw" or "ivfpq" for an index built by `build_index`."""
     import faiss
 
     inner = faiss.downcast_index(index.index) if hasattr(index, "id_map") else index

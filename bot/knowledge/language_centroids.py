@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -48,9 +48,9 @@ def require_calibration(path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def calibration_texts(path: str | os.PathLike) -> Dict[str, List[str]]:
+def calibration_texts(path: str | os.PathLike) -> dict[str, list[str]]:
     """Texts per language from a Rasa NLU file or folder (intent `metadata.language`)."""
-    texts: Dict[str, List[str]] = {}
+    texts: dict[str, list[str]] = {}
     for example in load_nlu_examples(require_calibration(path)):
         if example.language:
             texts.setdefault(example.language, []).append(example.text)
@@ -76,7 +76,7 @@ class LanguageCentroids:
         self.neutral = np.mean(list(self.centroids.values()), axis=0).astype(np.float32)
 
     @classmethod
-    def compute(cls, encoder, texts_by_language: Mapping[str, Sequence[str]]) -> "LanguageCentroids":
+    def compute(cls, encoder, texts_by_language: Mapping[str, Sequence[str]]) -> LanguageCentroids:
         """Embeds the calibration texts (query side) and averages them per language."""
         too_few = {code: len(texts) for code, texts in texts_by_language.items() if len(texts) < MIN_TEXTS_PER_LANGUAGE}
         if too_few or not texts_by_language:
@@ -87,10 +87,10 @@ class LanguageCentroids:
         return cls({code: encoder.embed_queries(list(texts)).mean(axis=0) for code, texts in texts_by_language.items()})
 
     @property
-    def languages(self) -> List[str]:
+    def languages(self) -> list[str]:
         return sorted(self.centroids)
 
-    def center(self, vectors: np.ndarray, languages: Sequence[Optional[str]]) -> np.ndarray:
+    def center(self, vectors: np.ndarray, languages: Sequence[str | None]) -> np.ndarray:
         """Each vector minus its language's centroid (the neutral one if unknown), normalised."""
         if len(vectors) != len(languages):
             raise ValueError(f"center: {len(vectors)} vectors but {len(languages)} languages.")
@@ -99,11 +99,11 @@ class LanguageCentroids:
         offsets = np.stack([self.centroids.get(code or "", self.neutral) for code in languages])
         return normalise(np.asarray(vectors, dtype=np.float32) - offsets)
 
-    def to_dict(self) -> Dict[str, List[float]]:
+    def to_dict(self) -> dict[str, list[float]]:
         return {code: [round(float(x), 6) for x in vector] for code, vector in sorted(self.centroids.items())}
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Sequence[float]]) -> "LanguageCentroids":
+    def from_dict(cls, values: Mapping[str, Sequence[float]]) -> LanguageCentroids:
         return cls({code: np.asarray(vector, dtype=np.float32) for code, vector in values.items()})
 
 
@@ -119,7 +119,9 @@ def _centroids_of(encoder_dir: str, calibration: str, threads: int, stamp: tuple
     return LanguageCentroids.compute(load_encoder(encoder_dir, threads), calibration_texts(calibration))
 
 
-def centroids_for(encoder_dir: str | os.PathLike, calibration: str | os.PathLike, threads: int = 2) -> LanguageCentroids:
+def centroids_for(
+    encoder_dir: str | os.PathLike, calibration: str | os.PathLike, threads: int = 2
+) -> LanguageCentroids:
     """The centroids of the calibration data under an encoder, computed once per process
     while the data's files are unchanged (embedding a bot's NLU data takes tens of seconds)."""
     path = require_calibration(calibration)

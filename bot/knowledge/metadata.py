@@ -16,9 +16,9 @@ with whichever index file a reader has loaded.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -57,12 +57,12 @@ class AnswerRecord:
     question: str
     answer: str
     language: str
-    tags: Tuple[str, ...]
+    tags: tuple[str, ...]
     updated_at: str
-    answer_vector: Optional[np.ndarray] = None
+    answer_vector: np.ndarray | None = None
 
 
-def _chunks(values: Sequence[int]) -> Iterable[List[int]]:
+def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
     for start in range(0, len(values), CHUNK):
         yield [int(v) for v in values[start : start + CHUNK]]
 
@@ -77,7 +77,7 @@ class MetadataStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine: Optional[sa.engine.Engine] = None
+        self._engine: sa.engine.Engine | None = None
 
     @property
     def engine(self) -> sa.engine.Engine:
@@ -92,8 +92,8 @@ class MetadataStore:
         METADATA.create_all(self.engine)
 
     def insert(
-        self, entries: Sequence[Entry], first_vector_id: int, answer_vectors: Optional[np.ndarray] = None
-    ) -> List[int]:
+        self, entries: Sequence[Entry], first_vector_id: int, answer_vectors: np.ndarray | None = None
+    ) -> list[int]:
         """Inserts entries under consecutive vector ids (one per question), in one transaction.
 
         Returns:
@@ -103,12 +103,20 @@ class MetadataStore:
         next_id = first_vector_id
         for position, entry in enumerate(entries):
             answer_key = next_id
-            vector = None if answer_vectors is None else np.asarray(answer_vectors[position], dtype=np.float32).tobytes()
-            answers.append({
-                "answer_key": answer_key, "entry_id": entry.id, "answer": entry.answer, "language": entry.language,
-                "tags": json.dumps(list(entry.tags), ensure_ascii=False), "updated_at": entry.updated_at.isoformat(),
-                "vector": vector,
-            })
+            vector = (
+                None if answer_vectors is None else np.asarray(answer_vectors[position], dtype=np.float32).tobytes()
+            )
+            answers.append(
+                {
+                    "answer_key": answer_key,
+                    "entry_id": entry.id,
+                    "answer": entry.answer,
+                    "language": entry.language,
+                    "tags": json.dumps(list(entry.tags), ensure_ascii=False),
+                    "updated_at": entry.updated_at.isoformat(),
+                    "vector": vector,
+                }
+            )
             for question in entry.questions:
                 questions.append({"vector_id": next_id, "answer_key": answer_key, "question": question})
                 ids.append(next_id)
@@ -120,9 +128,9 @@ class MetadataStore:
                 connection.execute(QUESTIONS.insert(), questions[start : start + CHUNK])
         return ids
 
-    def lookup(self, vector_ids: Sequence[int]) -> Dict[int, AnswerRecord]:
+    def lookup(self, vector_ids: Sequence[int]) -> dict[int, AnswerRecord]:
         """The records of the given vector ids; ids without a row (removed) are absent."""
-        found: Dict[int, AnswerRecord] = {}
+        found: dict[int, AnswerRecord] = {}
         query = sa.select(QUESTIONS.c.vector_id, QUESTIONS.c.question, ANSWERS).join(
             ANSWERS, ANSWERS.c.answer_key == QUESTIONS.c.answer_key
         )
@@ -130,16 +138,21 @@ class MetadataStore:
             for chunk in _chunks(list(vector_ids)):
                 for row in connection.execute(query.where(QUESTIONS.c.vector_id.in_(chunk))):
                     found[row.vector_id] = AnswerRecord(
-                        row.vector_id, row.entry_id, row.question, row.answer, row.language,
-                        tuple(json.loads(row.tags)), row.updated_at,
+                        row.vector_id,
+                        row.entry_id,
+                        row.question,
+                        row.answer,
+                        row.language,
+                        tuple(json.loads(row.tags)),
+                        row.updated_at,
                         None if row.vector is None else np.frombuffer(row.vector, dtype=np.float32),
                     )
         return found
 
-    def vector_ids_of(self, entry_ids: Iterable[str]) -> Dict[str, List[int]]:
+    def vector_ids_of(self, entry_ids: Iterable[str]) -> dict[str, list[int]]:
         """Vector ids of each given entry id that has rows."""
         wanted = sorted(set(entry_ids))
-        result: Dict[str, List[int]] = {}
+        result: dict[str, list[int]] = {}
         query = sa.select(ANSWERS.c.entry_id, QUESTIONS.c.vector_id).join(
             QUESTIONS, QUESTIONS.c.answer_key == ANSWERS.c.answer_key
         )
@@ -153,7 +166,9 @@ class MetadataStore:
         with self.engine.connect() as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(ANSWERS)).scalar_one())
 
-    def delete_vectors(self, vector_ids: Sequence[int] = (), below: Optional[int] = None, from_id: Optional[int] = None) -> None:
+    def delete_vectors(
+        self, vector_ids: Sequence[int] = (), below: int | None = None, from_id: int | None = None
+    ) -> None:
         """Deletes question rows by id, below an id, or from an id on; then orphaned answers."""
         with self.engine.begin() as connection:
             for chunk in _chunks(list(vector_ids)):

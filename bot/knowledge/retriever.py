@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -42,14 +43,19 @@ class Hit:
     answer: str
     language: str
     question: str
-    tags: Tuple[str, ...]
+    tags: tuple[str, ...]
     updated_at: str
     question_score: float  # cosine similarity to the best-matching historical question
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.entry_id, "score": round(self.score, 4), "question_score": round(self.question_score, 4),
-            "answer": self.answer, "language": self.language, "question": self.question, "tags": list(self.tags),
+            "id": self.entry_id,
+            "score": round(self.score, 4),
+            "question_score": round(self.question_score, 4),
+            "answer": self.answer,
+            "language": self.language,
+            "question": self.question,
+            "tags": list(self.tags),
             "updated_at": self.updated_at,
         }
 
@@ -64,7 +70,8 @@ class AnswerRetriever:
         answer_weight: share of the answer text's similarity in a hit's score (0 = questions only).
 
     Example:
-        >>> retriever = AnswerRetriever(KnowledgeBaseStore("var/knowledge_base"), "build/encoders/multilingual-e5-small")
+        >>> store = KnowledgeBaseStore("var/knowledge_base")
+        >>> retriever = AnswerRetriever(store, "build/encoders/multilingual-e5-small")
         >>> retriever.search(["¿Vendéis tarjetas regalo?"], k=1)[0][0].entry_id
         'gift-001'
     """
@@ -79,19 +86,19 @@ class AnswerRetriever:
         self.threads = threads
         self.answer_weight = answer_weight
         self._index = None
-        self._centroids: Optional[LanguageCentroids] = None
+        self._centroids: LanguageCentroids | None = None
         self._identifier = None
-        self._manifest: Optional[Dict[str, Any]] = None
-        self._manifest_stamp: Optional[Tuple[int, int]] = None
+        self._manifest: dict[str, Any] | None = None
+        self._manifest_stamp: tuple[int, int] | None = None
 
-    def _stamp(self) -> Optional[Tuple[int, int]]:
+    def _stamp(self) -> tuple[int, int] | None:
         try:
             stat = self.store.manifest_path.stat()
         except FileNotFoundError:
             return None
         return stat.st_mtime_ns, stat.st_ino
 
-    def open(self) -> "AnswerRetriever":
+    def open(self) -> AnswerRetriever:
         """Loads the committed index (refusing one built by another encoder)."""
         stamp = self._stamp()
         manifest = self.store.require_manifest()
@@ -112,11 +119,13 @@ class AnswerRetriever:
             self.open()
 
     @property
-    def manifest(self) -> Dict[str, Any]:
+    def manifest(self) -> dict[str, Any]:
         self.refresh()
         return self._manifest
 
-    def search(self, texts: Sequence[str], k: int = 5, languages: Optional[Sequence[Optional[str]]] = None) -> List[List[Hit]]:
+    def search(
+        self, texts: Sequence[str], k: int = 5, languages: Sequence[str | None] | None = None
+    ) -> list[list[Hit]]:
         """The `k` best answers for each text, best first (one hit per answer).
 
         `languages` are the texts' languages as the conversation knows them; where one is
@@ -130,17 +139,19 @@ class AnswerRetriever:
         vectors = load_encoder(self.encoder_dir, self.threads).embed_queries(list(texts))
         if self._centroids is not None:
             known = list(languages) if languages is not None else [None] * len(texts)
-            vectors = self._centroids.center(vectors, [code or self._identify(text) for code, text in zip(known, texts)])
+            vectors = self._centroids.center(
+                vectors, [code or self._identify(text) for code, text in zip(known, texts)]
+            )
         return self.search_vectors(vectors, k)
 
-    def _identify(self, text: str) -> Optional[str]:
+    def _identify(self, text: str) -> str | None:
         from bot.language.identifier import LanguageIdentifier
 
         if self._identifier is None:
             self._identifier = LanguageIdentifier(self._centroids.languages)
         return self._identifier.identify(text).language
 
-    def search_vectors(self, vectors: np.ndarray, k: int = 5) -> List[List[Hit]]:
+    def search_vectors(self, vectors: np.ndarray, k: int = 5) -> list[list[Hit]]:
         """Like `search`, for query vectors already embedded (and centred)."""
         self.refresh()
         # Several questions may point at one answer, removed vectors may linger as
@@ -150,21 +161,27 @@ class AnswerRetriever:
             return [[] for _ in range(len(vectors))]
         scores, ids = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), fetch)
         records = self.store.metadata.lookup(sorted({int(i) for i in ids.ravel() if i >= 0}))
-        results: List[List[Hit]] = []
+        results: list[list[Hit]] = []
         for vector, row_scores, row_ids in zip(vectors, scores, ids):
-            best: Dict[str, Hit] = {}
+            best: dict[str, Hit] = {}
             for score, vector_id in zip(row_scores, row_ids):
                 record = records.get(int(vector_id))
                 if record is None or record.entry_id in best:
                     continue
                 best[record.entry_id] = Hit(
-                    record.entry_id, self._blend(float(score), vector, record.answer_vector), record.answer,
-                    record.language, record.question, record.tags, record.updated_at, float(score),
+                    record.entry_id,
+                    self._blend(float(score), vector, record.answer_vector),
+                    record.answer,
+                    record.language,
+                    record.question,
+                    record.tags,
+                    record.updated_at,
+                    float(score),
                 )
             results.append(sorted(best.values(), key=lambda h: -h.score)[:k])
         return results
 
-    def _blend(self, question_score: float, query: np.ndarray, answer_vector: Optional[np.ndarray]) -> float:
+    def _blend(self, question_score: float, query: np.ndarray, answer_vector: np.ndarray | None) -> float:
         if answer_vector is None or self.answer_weight == 0.0:
             return question_score
         return (1.0 - self.answer_weight) * question_score + self.answer_weight * float(query @ answer_vector)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any
 
 SOURCE_SUFFIXES = (".jsonl", ".csv")
 FIELDS = ("id", "questions", "answer", "language", "tags", "updated_at")
@@ -39,10 +40,10 @@ class Entry:
     """
 
     id: str
-    questions: Tuple[str, ...]
+    questions: tuple[str, ...]
     answer: str
     language: str
-    tags: Tuple[str, ...] = field(default_factory=tuple)
+    tags: tuple[str, ...] = field(default_factory=tuple)
     updated_at: datetime = field(default_factory=lambda: datetime.fromtimestamp(0).astimezone())
 
 
@@ -59,7 +60,7 @@ class SourceError(ValueError):
         )
 
 
-def _as_list(value: Any, where: str, name: str, problems: List[str], csv_cell: bool) -> Tuple[str, ...]:
+def _as_list(value: Any, where: str, name: str, problems: list[str], csv_cell: bool) -> tuple[str, ...]:
     if csv_cell and isinstance(value, str):
         value = [part for part in value.split(CSV_LIST_SEPARATOR)]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -68,9 +69,9 @@ def _as_list(value: Any, where: str, name: str, problems: List[str], csv_cell: b
     return tuple(v.strip() for v in value if v.strip())
 
 
-def parse_entry(record: Dict[str, Any], where: str, csv_cell: bool = False) -> Tuple[Entry | None, List[str]]:
+def parse_entry(record: dict[str, Any], where: str, csv_cell: bool = False) -> tuple[Entry | None, list[str]]:
     """Validates one record; returns the entry (or None) and the problems found."""
-    problems: List[str] = []
+    problems: list[str] = []
     unknown = sorted(set(record) - set(FIELDS))
     if unknown:
         problems.append(f"{where}: unknown field(s) {unknown}; allowed: {list(FIELDS)}")
@@ -80,7 +81,9 @@ def parse_entry(record: Dict[str, Any], where: str, csv_cell: bool = False) -> T
         return None, problems
     entry_id = str(record["id"]).strip()
     if not ID_PATTERN.match(entry_id):
-        problems.append(f"{where}: id {entry_id!r} must be 1-128 letters, digits or ._:- (starting with a letter or digit)")
+        problems.append(
+            f"{where}: id {entry_id!r} must be 1-128 letters, digits or ._:- (starting with a letter or digit)"
+        )
     questions = _as_list(record["questions"], where, "questions", problems, csv_cell)
     if not questions and not any("'questions'" in p for p in problems):
         problems.append(f"{where}: 'questions' needs at least one non-empty question")
@@ -94,16 +97,20 @@ def parse_entry(record: Dict[str, Any], where: str, csv_cell: bool = False) -> T
     try:
         updated_at = datetime.fromisoformat(str(record["updated_at"]).replace("Z", "+00:00"))
         if updated_at.tzinfo is None:
-            problems.append(f"{where}: 'updated_at' {record['updated_at']!r} needs a timezone, e.g. 2024-03-01T09:00:00Z")
+            problems.append(
+                f"{where}: 'updated_at' {record['updated_at']!r} needs a timezone, e.g. 2024-03-01T09:00:00Z"
+            )
     except ValueError:
-        problems.append(f"{where}: 'updated_at' {record['updated_at']!r} is not an ISO 8601 time, e.g. 2024-03-01T09:00:00Z")
+        problems.append(
+            f"{where}: 'updated_at' {record['updated_at']!r} is not an ISO 8601 time, e.g. 2024-03-01T09:00:00Z"
+        )
         updated_at = None
     if problems:
         return None, problems
     return Entry(entry_id, questions, answer.strip(), language, tags, updated_at), []
 
 
-def _records(path: Path) -> Iterable[Tuple[str, Dict[str, Any] | None, str | None, bool]]:
+def _records(path: Path) -> Iterable[tuple[str, dict[str, Any] | None, str | None, bool]]:
     """(where, record, parse error, csv?) for each record of a file."""
     if path.suffix == ".jsonl":
         with path.open(encoding="utf-8") as stream:
@@ -126,13 +133,18 @@ def _records(path: Path) -> Iterable[Tuple[str, Dict[str, Any] | None, str | Non
             header = reader.fieldnames or []
             missing = [name for name in REQUIRED if name not in header]
             if missing:
-                yield f"{path}:1", None, f"{path}:1: CSV header lacks column(s) {missing}; expected {list(FIELDS)}", True
+                yield (
+                    f"{path}:1",
+                    None,
+                    f"{path}:1: CSV header lacks column(s) {missing}; expected {list(FIELDS)}",
+                    True,
+                )
                 return
             for record in reader:
                 yield f"{path}:{reader.line_num}", {k: v for k, v in record.items() if k is not None}, None, True
 
 
-def source_files(path: str | Path) -> List[Path]:
+def source_files(path: str | Path) -> list[Path]:
     """The source files at `path`: the file itself, or every .jsonl/.csv file under a folder."""
     path = Path(path)
     if path.is_dir():
@@ -147,7 +159,7 @@ def source_files(path: str | Path) -> List[Path]:
     return [path]
 
 
-def load_entries(*paths: str | Path) -> List[Entry]:
+def load_entries(*paths: str | Path) -> list[Entry]:
     """All entries of the given files or folders, validated; ids must be unique across them.
 
     Raises:
@@ -158,9 +170,9 @@ def load_entries(*paths: str | Path) -> List[Entry]:
         >>> entries[0].id, entries[0].language
         ('care-001', 'en')
     """
-    entries: List[Entry] = []
-    problems: List[str] = []
-    first_seen: Dict[str, str] = {}
+    entries: list[Entry] = []
+    problems: list[str] = []
+    first_seen: dict[str, str] = {}
     for path in paths:
         for file in source_files(path):
             for where, record, error, is_csv in _records(file):
@@ -187,5 +199,10 @@ def source_fingerprint(entries: Sequence[Entry]) -> str:
 
     digest = hashlib.sha256()
     for entry in sorted(entries, key=lambda e: e.id):
-        digest.update(json.dumps([entry.id, entry.questions, entry.answer, entry.language, entry.tags, entry.updated_at.isoformat()], ensure_ascii=False).encode())
+        digest.update(
+            json.dumps(
+                [entry.id, entry.questions, entry.answer, entry.language, entry.tags, entry.updated_at.isoformat()],
+                ensure_ascii=False,
+            ).encode()
+        )
     return digest.hexdigest()[:16]

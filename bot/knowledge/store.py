@@ -27,9 +27,10 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class StoreFormatError(ValueError):
     """The store was written by an older Bridge in a format this one cannot search."""
 
 
-def is_outdated(manifest: Optional[Dict[str, Any]]) -> bool:
+def is_outdated(manifest: dict[str, Any] | None) -> bool:
     """Whether a committed manifest was written in an older store format (needs a rebuild)."""
     return manifest is not None and manifest.get("format") != FORMAT_VERSION
 
@@ -96,10 +97,10 @@ class KnowledgeBaseStore:
     def __init__(
         self,
         directory: str | os.PathLike = DEFAULT_STORE_DIR,
-        db_url: Optional[str] = None,
-        params: Optional[IndexParams] = None,
+        db_url: str | None = None,
+        params: IndexParams | None = None,
         question_side: str = "query",
-        calibration: Optional[str | os.PathLike] = DEFAULT_CALIBRATION,
+        calibration: str | os.PathLike | None = DEFAULT_CALIBRATION,
     ) -> None:
         if question_side not in QUESTION_SIDES:
             raise ValueError(f"question_side must be one of {QUESTION_SIDES}, got {question_side!r}.")
@@ -114,14 +115,14 @@ class KnowledgeBaseStore:
     def manifest_path(self) -> Path:
         return self.directory / MANIFEST
 
-    def manifest(self) -> Optional[Dict[str, Any]]:
+    def manifest(self) -> dict[str, Any] | None:
         """The committed manifest, or None if nothing was ever built here."""
         try:
             return json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
 
-    def require_manifest(self) -> Dict[str, Any]:
+    def require_manifest(self) -> dict[str, Any]:
         manifest = self.manifest()
         if manifest is None:
             raise KnowledgeBaseNotBuiltError(
@@ -135,7 +136,7 @@ class KnowledgeBaseStore:
             )
         return manifest
 
-    def check_encoder(self, encoder_dir: str | os.PathLike, manifest: Optional[Dict[str, Any]] = None) -> str:
+    def check_encoder(self, encoder_dir: str | os.PathLike, manifest: dict[str, Any] | None = None) -> str:
         """The encoder's fingerprint; raises if the index was built with another encoder."""
         from bot.models.encoder import encoder_fingerprint
 
@@ -150,14 +151,14 @@ class KnowledgeBaseStore:
             )
         return current
 
-    def open_index(self, manifest: Optional[Dict[str, Any]] = None):
+    def open_index(self, manifest: dict[str, Any] | None = None):
         """The committed FAISS index, with the manifest's search parameters applied."""
         manifest = manifest or self.require_manifest()
         return read_index(self.directory / manifest["index_file"], IndexParams.from_dict(manifest["params"]))
 
     # ----- writing -------------------------------------------------------------------
     @contextmanager
-    def _write_lock(self) -> Iterator[Optional[Dict[str, Any]]]:
+    def _write_lock(self) -> Iterator[dict[str, Any] | None]:
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / ".write.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -168,7 +169,7 @@ class KnowledgeBaseStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _collect_garbage(self, manifest: Optional[Dict[str, Any]]) -> None:
+    def _collect_garbage(self, manifest: dict[str, Any] | None) -> None:
         """Removes rows and files the committed manifest does not use (see module docstring)."""
         garbage = (manifest or {}).get("garbage") or {}
         self.metadata.delete_vectors(
@@ -182,8 +183,8 @@ class KnowledgeBaseStore:
             path.unlink(missing_ok=True)
 
     def _centroids(
-        self, encoder_dir: str | os.PathLike, threads: int, manifest: Optional[Dict[str, Any]]
-    ) -> Optional[LanguageCentroids]:
+        self, encoder_dir: str | os.PathLike, threads: int, manifest: dict[str, Any] | None
+    ) -> LanguageCentroids | None:
         """The committed store's centroids, or new ones from the calibration data (build)."""
         if manifest is not None:
             saved = manifest.get("language_centroids")
@@ -192,7 +193,7 @@ class KnowledgeBaseStore:
             return None
         return centroids_for(encoder_dir, self.calibration, threads)
 
-    def _embed(self, encoder, entries: Sequence[Entry], centroids: Optional[LanguageCentroids], show_progress: bool):
+    def _embed(self, encoder, entries: Sequence[Entry], centroids: LanguageCentroids | None, show_progress: bool):
         """(question vectors, answer vectors) of `entries`, centred on their languages."""
         from tqdm import tqdm
 
@@ -214,7 +215,7 @@ class KnowledgeBaseStore:
         question_languages = [identifier.identify(q).language or e.language for e in entries for q in e.questions]
         return centroids.center(vectors, question_languages), centroids.center(answers, [e.language for e in entries])
 
-    def _commit(self, manifest: Dict[str, Any], index=None) -> Dict[str, Any]:
+    def _commit(self, manifest: dict[str, Any], index=None) -> dict[str, Any]:
         if index is not None:
             manifest["index_file"] = f"index-{uuid.uuid4().hex[:12]}.faiss"
             write_index_atomically(index, self.directory / manifest["index_file"])
@@ -229,7 +230,7 @@ class KnowledgeBaseStore:
         encoder_dir: str | os.PathLike,
         threads: int = 2,
         show_progress: bool = False,
-    ) -> Dict[str, Any]:
+    ) -> dict[str, Any]:
         """Replaces the whole knowledge base with `entries` (re-embedding everything).
 
         Returns:
@@ -282,7 +283,7 @@ class KnowledgeBaseStore:
         encoder_dir: str | os.PathLike,
         threads: int = 2,
         show_progress: bool = False,
-    ) -> Dict[str, Any]:
+    ) -> dict[str, Any]:
         """Adds entries to the existing index; an entry whose id exists replaces the old one.
 
         Only the new questions are embedded; nothing else is rebuilt.
@@ -300,7 +301,9 @@ class KnowledgeBaseStore:
             index = self.open_index(manifest)
             existing = self.metadata.vector_ids_of(e.id for e in entries)
             replaced = [v for ids in existing.values() for v in ids]
-            vectors, answer_vectors = self._embed(encoder, entries, self._centroids(encoder_dir, threads, manifest), show_progress)
+            vectors, answer_vectors = self._embed(
+                encoder, entries, self._centroids(encoder_dir, threads, manifest), show_progress
+            )
             first = manifest["next_id"]
             ids = np.array(self.metadata.insert(entries, first, answer_vectors), dtype=np.int64)
             add_vectors(index, vectors, ids)
@@ -313,7 +316,7 @@ class KnowledgeBaseStore:
             )
             return self._commit(manifest, index)
 
-    def _drop(self, index, manifest: Dict[str, Any], vector_ids: List[int]) -> None:
+    def _drop(self, index, manifest: dict[str, Any], vector_ids: list[int]) -> None:
         """Removes vectors from the index, or counts them as tombstones if it cannot."""
         if not vector_ids:
             return
@@ -322,7 +325,7 @@ class KnowledgeBaseStore:
         else:
             manifest["tombstones"] = manifest.get("tombstones", 0) + len(vector_ids)
 
-    def remove(self, entry_ids: Sequence[str]) -> Dict[str, Any]:
+    def remove(self, entry_ids: Sequence[str]) -> dict[str, Any]:
         """Removes entries by id; unknown ids are an error naming them."""
         with self._write_lock() as manifest:
             self.require_manifest()  # refuses a missing store or an older format

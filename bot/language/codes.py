@@ -1,11 +1,9 @@
 """ISO 639-1 codes of the languages Bridge speaks by default, and their own names."""
 
-from typing import Dict, List
-
-DEMO_LANGUAGES: List[str] = ["en", "es", "pt", "fr", "de", "it", "ru", "zh", "ja", "ko", "ar", "hi"]
+DEMO_LANGUAGES: list[str] = ["en", "es", "pt", "fr", "de", "it", "ru", "zh", "ja", "ko", "ar", "hi"]
 
 # Each language's name in that language: what a customer who reads it recognises.
-NATIVE_NAMES: Dict[str, str] = {
+NATIVE_NAMES: dict[str, str] = {
     "en": "English",
     "es": "Español",
     "pt": "Português",

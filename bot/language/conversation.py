@@ -17,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-from typing import Optional
-
 from bot.language.identifier import LanguageGuess
 
 
@@ -30,17 +28,17 @@ class ConversationLanguage:
         hint: the channel's language for the customer (page language, app language).
     """
 
-    def __init__(self, default_language: str, hint: Optional[str] = None) -> None:
+    def __init__(self, default_language: str, hint: str | None = None) -> None:
         self.default_language = default_language
         self.hint = hint
-        self.slot: Optional[str] = None
+        self.slot: str | None = None
 
     @property
     def language(self) -> str:
         """The language the bot answers in now: the slot, else the hint, else the default."""
         return self.slot or self.hint or self.default_language
 
-    def update(self, guess: LanguageGuess, hint: Optional[str] = None) -> str:
+    def update(self, guess: LanguageGuess, hint: str | None = None) -> str:
         """Applies one turn (and the hint sent with it); returns the language to answer in."""
         if hint:
             self.hint = hint

@@ -16,23 +16,23 @@ model load and tests create many; all of them share one set of loaded models.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
+from functools import cache, lru_cache
 
-Ranking = List[Tuple[str, float]]
+Ranking = list[tuple[str, float]]
 
 _LANGDETECT_LOCK = threading.Lock()
 
 
-def lingua_languages() -> List[str]:
+def lingua_languages() -> list[str]:
     """ISO 639-1 codes of every language lingua has a model for."""
     from lingua import Language
 
     return sorted(language.iso_code_639_1.name.lower() for language in Language.all())
 
 
-@lru_cache(maxsize=None)
-def _lingua(codes: Tuple[str, ...], low_accuracy: bool) -> object:
+@cache
+def _lingua(codes: tuple[str, ...], low_accuracy: bool) -> object:
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     if codes:
@@ -94,7 +94,7 @@ def langdetect_ranking(text: str) -> Ranking:
             found = detector.get_probabilities()
         except LangDetectException:
             return []
-    merged: Dict[str, float] = {}
+    merged: dict[str, float] = {}
     for item in found:
         code = item.lang.split("-")[0]
         merged[code] = merged.get(code, 0.0) + item.prob

@@ -22,7 +22,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, FrozenSet, List, Tuple
 
 _NON_LINGUISTIC = re.compile(
     r"https?://\S+|www\.\S+"  # links
@@ -35,16 +34,27 @@ _NON_LINGUISTIC = re.compile(
 
 # Unicode blocks of the scripts that matter for telling languages apart. Latin is
 # recognised by character name below; everything else is "other".
-_SCRIPT_RANGES: Tuple[Tuple[str, int, int], ...] = (
-    ("hangul", 0x1100, 0x11FF), ("hangul", 0x3130, 0x318F), ("hangul", 0xA960, 0xA97F),
+_SCRIPT_RANGES: tuple[tuple[str, int, int], ...] = (
+    ("hangul", 0x1100, 0x11FF),
+    ("hangul", 0x3130, 0x318F),
+    ("hangul", 0xA960, 0xA97F),
     ("hangul", 0xAC00, 0xD7AF),
-    ("kana", 0x3040, 0x30FF), ("kana", 0x31F0, 0x31FF), ("kana", 0xFF66, 0xFF9F),
-    ("han", 0x3400, 0x4DBF), ("han", 0x4E00, 0x9FFF), ("han", 0xF900, 0xFAFF),
-    ("devanagari", 0x0900, 0x097F), ("devanagari", 0xA8E0, 0xA8FF),
-    ("arabic", 0x0600, 0x06FF), ("arabic", 0x0750, 0x077F), ("arabic", 0x08A0, 0x08FF),
-    ("arabic", 0xFB50, 0xFDFF), ("arabic", 0xFE70, 0xFEFF),
+    ("kana", 0x3040, 0x30FF),
+    ("kana", 0x31F0, 0x31FF),
+    ("kana", 0xFF66, 0xFF9F),
+    ("han", 0x3400, 0x4DBF),
+    ("han", 0x4E00, 0x9FFF),
+    ("han", 0xF900, 0xFAFF),
+    ("devanagari", 0x0900, 0x097F),
+    ("devanagari", 0xA8E0, 0xA8FF),
+    ("arabic", 0x0600, 0x06FF),
+    ("arabic", 0x0750, 0x077F),
+    ("arabic", 0x08A0, 0x08FF),
+    ("arabic", 0xFB50, 0xFDFF),
+    ("arabic", 0xFE70, 0xFEFF),
     ("cyrillic", 0x0400, 0x052F),
-    ("greek", 0x0370, 0x03FF), ("greek", 0x1F00, 0x1FFF),
+    ("greek", 0x0370, 0x03FF),
+    ("greek", 0x1F00, 0x1FFF),
     ("hebrew", 0x0590, 0x05FF),
     ("armenian", 0x0530, 0x058F),
     ("georgian", 0x10A0, 0x10FF),
@@ -58,7 +68,7 @@ _SCRIPT_RANGES: Tuple[Tuple[str, int, int], ...] = (
 
 # Languages (ISO 639-1) written in each script. A script whose list holds one supported
 # language decides on its own; one whose list holds none proves an unsupported language.
-SCRIPT_LANGUAGES: Dict[str, Tuple[str, ...]] = {
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "hangul": ("ko",),
     "kana": ("ja",),
     "han": ("zh", "ja"),
@@ -83,7 +93,7 @@ SCRIPT_LANGUAGES: Dict[str, Tuple[str, ...]] = {
 # those prove nothing. Marathi's "ळ" appears in a third of Marathi sentences and in no
 # Hindi one (lingua's test sentences, FLORES-200). (Latin needs no list: lingua's own rules
 # already use letters such as "ł".)
-MARKER_LETTERS: Dict[str, FrozenSet[str]] = {
+MARKER_LETTERS: dict[str, frozenset[str]] = {
     "uk": frozenset("іїєґІЇЄҐ"),
     "be": frozenset("ўЎ"),
     "kk": frozenset("әғқңұһӘҒҚҢҰҺ"),
@@ -97,7 +107,7 @@ MARKER_LETTERS: Dict[str, FrozenSet[str]] = {
 # Scripts where only such letters may prove an unsupported language: statistical detectors
 # mistake short Russian for Ukrainian, Serbian or Macedonian, and Hindi for Marathi, far too
 # often.
-MARKER_ONLY_SCRIPTS: FrozenSet[str] = frozenset({"cyrillic", "devanagari"})
+MARKER_ONLY_SCRIPTS: frozenset[str] = frozenset({"cyrillic", "devanagari"})
 
 # Customers who write in another script mix in Latin product and brand names ("제 iPhone
 # 주문이 안 왔어요"); a script other than Latin with at least this share of the letters is
@@ -110,7 +120,7 @@ class ScriptCount:
     """The script most letters of a text are written in, and how many letters each has."""
 
     script: str
-    counts: Dict[str, int]
+    counts: dict[str, int]
 
     @property
     def letters(self) -> int:
@@ -118,16 +128,14 @@ class ScriptCount:
         return sum(self.counts.values())
 
 
-def linguistic_words(text: str) -> List[str]:
+def linguistic_words(text: str) -> list[str]:
     """The words of `text` that can carry language; links, codes, emoji and punctuation go."""
     text = _NON_LINGUISTIC.sub(" ", text).replace("\u2019", "'")
     # Keep letters and combining marks (Devanagari vowel signs are marks), and apostrophes
     # inside a word ("c'est", "don't"); drop the rest.
     is_letter = [unicodedata.category(ch)[0] in "LM" for ch in text]
     kept = [
-        ch
-        if is_letter[i] or (ch == "'" and 0 < i < len(text) - 1 and is_letter[i - 1] and is_letter[i + 1])
-        else " "
+        ch if is_letter[i] or (ch == "'" and 0 < i < len(text) - 1 and is_letter[i - 1] and is_letter[i + 1]) else " "
         for i, ch in enumerate(text)
     ]
     return "".join(kept).split()
@@ -157,7 +165,7 @@ def dominant_script(letters: str) -> ScriptCount:
     as Japanese script too. Latin words inside text of another script are borrowings (see
     NON_LATIN_MIN_SHARE). Vowel signs count as letters of their script (Devanagari).
     """
-    counts: Dict[str, int] = {}
+    counts: dict[str, int] = {}
     for ch in letters:
         script = script_of(ch)
         if ch.isalpha() or (script != "other" and unicodedata.category(ch)[0] == "M"):
@@ -172,7 +180,7 @@ def dominant_script(letters: str) -> ScriptCount:
     return ScriptCount(max(counts, key=counts.get), counts)
 
 
-def marker_languages(letters: str) -> List[str]:
+def marker_languages(letters: str) -> list[str]:
     """Languages proven by letters that Russian and Arabic never use, most letters first."""
     found = {code: sum(ch in markers for ch in letters) for code, markers in MARKER_LETTERS.items()}
     return [code for code, count in sorted(found.items(), key=lambda item: -item[1]) if count]

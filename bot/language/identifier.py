@@ -31,8 +31,8 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.language.detectors import Ranking, langdetect_ranking, lingua_ranking, preload_lingua
 from bot.language.evidence import (
@@ -85,12 +85,12 @@ class LanguageGuess:
         detected: that unsupported language's code (else the best candidate).
     """
 
-    language: Optional[str]
+    language: str | None
     confidence: float
     method: str
-    best_candidate: Optional[str] = None
+    best_candidate: str | None = None
     supported: bool = True
-    detected: Optional[str] = None
+    detected: str | None = None
 
     @property
     def decided(self) -> bool:
@@ -122,7 +122,7 @@ class IdentifierSettings:
         script_min_letters: letters of an unsupported script that prove it (Thai, Greek...).
     """
 
-    detectors: Tuple[str, ...] = KNOWN_DETECTORS
+    detectors: tuple[str, ...] = KNOWN_DETECTORS
     min_confidence: float = 0.8
     min_margin: float = 0.3
     lingua_low_accuracy: bool = False
@@ -140,11 +140,11 @@ class IdentifierSettings:
 
 @dataclass
 class _Evidence:
-    words: List[str]
+    words: list[str]
     letters: str
     script: str
     letter_count: int
-    candidates: List[str]
+    candidates: list[str]
 
 
 class LanguageIdentifier:
@@ -155,13 +155,13 @@ class LanguageIdentifier:
         settings: evidence thresholds and detectors (IdentifierSettings defaults if None).
     """
 
-    def __init__(self, supported_languages: Sequence[str], settings: Optional[IdentifierSettings] = None) -> None:
+    def __init__(self, supported_languages: Sequence[str], settings: IdentifierSettings | None = None) -> None:
         self.supported_languages = list(supported_languages)
         self.settings = settings or IdentifierSettings()
         self._by_script = self._supported_by_script(self.supported_languages)
 
     @staticmethod
-    def _supported_by_script(supported: Sequence[str]) -> Dict[str, List[str]]:
+    def _supported_by_script(supported: Sequence[str]) -> dict[str, list[str]]:
         """Supported languages per script; a language no script claims is written in Latin."""
         by_script = {script: [c for c in codes if c in supported] for script, codes in SCRIPT_LANGUAGES.items()}
         non_latin = {code for codes in by_script.values() for code in codes}
@@ -179,7 +179,7 @@ class LanguageIdentifier:
             if DETECTOR_LANGDETECT in self.settings.detectors:
                 langdetect_ranking("preload")
 
-    def identify(self, text: str, hint: Optional[str] = None) -> LanguageGuess:
+    def identify(self, text: str, hint: str | None = None) -> LanguageGuess:
         """Decides the language of `text`; `hint` (a channel's language) breaks near-ties."""
         words = [word for word in linguistic_words(text) if not is_neutral(word)]
         if not words:
@@ -206,7 +206,7 @@ class LanguageIdentifier:
                 return guess
         return self._by_model(evidence, hint)
 
-    def _by_writing_system(self, evidence: _Evidence) -> Optional[LanguageGuess]:
+    def _by_writing_system(self, evidence: _Evidence) -> LanguageGuess | None:
         """Proves an unsupported language by its script or letters; else narrows candidates."""
         supported = self._by_script.get(evidence.script, [])
         written_in = SCRIPT_LANGUAGES.get(evidence.script, ())
@@ -229,9 +229,12 @@ class LanguageIdentifier:
         settings = self.settings
         if not settings.detect_unsupported or evidence.script in _UNSPACED_SCRIPTS + tuple(MARKER_ONLY_SCRIPTS):
             return False
-        return len(evidence.words) >= settings.unsupported_min_words and evidence.letter_count >= settings.unsupported_min_letters
+        return (
+            len(evidence.words) >= settings.unsupported_min_words
+            and evidence.letter_count >= settings.unsupported_min_letters
+        )
 
-    def _screen_unsupported(self, evidence: _Evidence) -> Optional[LanguageGuess]:
+    def _screen_unsupported(self, evidence: _Evidence) -> LanguageGuess | None:
         """An unsupported guess when lingua over all languages (and langdetect) say so clearly."""
         if not self._screenable(evidence):
             return None
@@ -260,9 +263,11 @@ class LanguageIdentifier:
         if DETECTOR_WORD_FREQUENCY not in self.settings.detectors or share > 1.0:
             return False
         # At least: "acn i order from Hungary" has 3 everyday English words of 5, exactly 0.6.
-        return any(share_of_common_words(evidence.words, code, COMMON_WORD_FREQUENCY) >= share for code in evidence.candidates)
+        return any(
+            share_of_common_words(evidence.words, code, COMMON_WORD_FREQUENCY) >= share for code in evidence.candidates
+        )
 
-    def _by_lexicon(self, evidence: _Evidence) -> Optional[LanguageGuess]:
+    def _by_lexicon(self, evidence: _Evidence) -> LanguageGuess | None:
         """Decides a short turn made only of common chat words of one language."""
         if len(evidence.words) > self.settings.lexicon_max_words:
             return None
@@ -277,7 +282,7 @@ class LanguageIdentifier:
         evidence.candidates = leaders
         return None
 
-    def _by_model(self, evidence: _Evidence, hint: Optional[str]) -> LanguageGuess:
+    def _by_model(self, evidence: _Evidence, hint: str | None) -> LanguageGuess:
         """lingua's ranking among the candidates, decided only when clearly ahead."""
         if DETECTOR_LINGUA in self.settings.detectors:
             ranking = lingua_ranking(evidence.letters, evidence.candidates, self.settings.lingua_low_accuracy)
@@ -313,7 +318,9 @@ class LanguageIdentifier:
         this decides far more turns at the same precision (FLORES + NLU dev data).
         """
         votes = lexicon_votes(words, [code for code, _ in ranking])
-        return _normalised({code: score * math.exp(self.settings.lexicon_weight * votes[code]) for code, score in ranking})
+        return _normalised(
+            {code: score * math.exp(self.settings.lexicon_weight * votes[code]) for code, score in ranking}
+        )
 
     def _with_word_frequencies(self, ranking: Ranking, words: Sequence[str]) -> Ranking:
         """The model's ranking times P(words | language) ** word_frequency_weight, renormalised.
@@ -341,7 +348,7 @@ class LanguageIdentifier:
         return _normalised(scores) if sum(scores.values()) else []
 
 
-def _normalised(scores: Dict[str, float]) -> Ranking:
+def _normalised(scores: dict[str, float]) -> Ranking:
     """`scores` divided by their sum, best first."""
     total = sum(scores.values()) or 1.0
     return sorted(((code, score / total) for code, score in scores.items()), key=lambda item: item[1], reverse=True)

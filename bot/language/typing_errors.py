@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Dict, Optional
 
 MIN_WORD_LETTERS = 3
 _QWERTY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -33,13 +32,17 @@ _ROW_OFFSETS = (0.0, 0.25, 0.75)
 _WORD = re.compile(r"\w+")
 
 
-def _qwerty_neighbours() -> Dict[str, str]:
+def _qwerty_neighbours() -> dict[str, str]:
     """The keys touching each letter on a QWERTY keyboard ("a": "qwsz")."""
     position = {
-        key: (row, column + _ROW_OFFSETS[row]) for row, keys in enumerate(_QWERTY_ROWS) for column, key in enumerate(keys)
+        key: (row, column + _ROW_OFFSETS[row])
+        for row, keys in enumerate(_QWERTY_ROWS)
+        for column, key in enumerate(keys)
     }
     return {
-        key: "".join(other for other, (r, x) in position.items() if other != key and abs(r - row) <= 1 and abs(x - column) <= 1)
+        key: "".join(
+            other for other, (r, x) in position.items() if other != key and abs(r - row) <= 1 and abs(x - column) <= 1
+        )
         for key, (row, column) in position.items()
     }
 
@@ -73,7 +76,7 @@ def _misspell(word: str, rng: random.Random) -> str:
     return word[:position] + key + word[position + 1 :]
 
 
-def with_typing_error(text: str, rng: random.Random) -> Optional[str]:
+def with_typing_error(text: str, rng: random.Random) -> str | None:
     """`text` with one typing error in one of its words; None when no word can carry one.
 
     Args:

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache, lru_cache
 
 # The frequency given to a word a language's list lacks: a tenth of the rarest listed word
 # (the lists stop at 1e-8), i.e. "this language may use it, but rarely".
@@ -46,25 +46,25 @@ ACCENTLESS_SHARE = 0.1
 
 
 @lru_cache(maxsize=1)
-def languages_with_lists() -> FrozenSet[str]:
+def languages_with_lists() -> frozenset[str]:
     """ISO 639-1 codes that have a large frequency list."""
     from wordfreq import available_languages
 
     return frozenset(available_languages(WORDLIST))
 
 
-@lru_cache(maxsize=None)
-def _frequencies(code: str) -> Dict[str, float]:
+@cache
+def _frequencies(code: str) -> dict[str, float]:
     from wordfreq import get_frequency_dict
 
     return get_frequency_dict(code, wordlist=WORDLIST)
 
 
-@lru_cache(maxsize=None)
-def _accentless_frequencies(code: str) -> Dict[str, float]:
+@cache
+def _accentless_frequencies(code: str) -> dict[str, float]:
     """The frequencies of `code`'s accented words under their ASCII spellings: accents left
     off ("visión" -> "vision") and accented letters dropped ("visión" -> "visin")."""
-    accentless: Dict[str, float] = {}
+    accentless: dict[str, float] = {}
     for word, frequency in _frequencies(code).items():
         if word.isascii():
             continue
@@ -123,9 +123,9 @@ def share_of_common_words(words: Sequence[str], code: str, min_frequency: float)
     return common / len(words)
 
 
-def word_log_likelihoods(words: Sequence[str], codes: Sequence[str]) -> Dict[str, float]:
+def word_log_likelihoods(words: Sequence[str], codes: Sequence[str]) -> dict[str, float]:
     """log P(words | language) for each of `codes` that has a list, words taken as independent."""
-    scores: Dict[str, float] = {}
+    scores: dict[str, float] = {}
     for code in codes:
         if code not in languages_with_lists():
             continue

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.nlg import interpolator
 from rasa.core.nlg.generator import ResponseVariationFilter
@@ -85,23 +85,25 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
     start-up rather than a conversation later.
     """
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig], domain: Domain, **kwargs: Any) -> None:
+    def __init__(self, endpoint_config: EndpointConfig | None, domain: Domain, **kwargs: Any) -> None:
         """Reads the responses from the domain and the language settings from endpoints.yml."""
         settings = (endpoint_config.kwargs if endpoint_config else {}) or {}
         unknown = sorted(set(settings) - SETTINGS_KEYS)
         if unknown:
-            logger.warning(f"TranslatingNLG: ignoring unknown nlg setting(s) {unknown}; known: {sorted(SETTINGS_KEYS)}.")
+            logger.warning(
+                f"TranslatingNLG: ignoring unknown nlg setting(s) {unknown}; known: {sorted(SETTINGS_KEYS)}."
+            )
         self.default_language: str = settings.get("default_language", "en")
         self.source_language: str = settings.get("source_language", "en")
         translation = settings.get("translation")
-        self.pipeline: Optional[TranslationPipeline] = (
+        self.pipeline: TranslationPipeline | None = (
             TranslationPipeline.from_settings(translation) if translation is not None else None
         )
         super().__init__(domain.responses if domain else {})
 
     def _variant(
-        self, utter_action: Text, language: str, filled_slots: Dict[Text, Any], output_channel: Text
-    ) -> Optional[Dict[Text, Any]]:
+        self, utter_action: str, language: str, filled_slots: dict[str, Any], output_channel: str
+    ) -> dict[str, Any] | None:
         """The authored variant of `utter_action` in `language`, if one exists.
 
         For the source language an unconditioned variant counts as authored in it.
@@ -120,11 +122,11 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
 
     async def generate(
         self,
-        utter_action: Text,
+        utter_action: str,
         tracker: DialogueStateTracker,
-        output_channel: Text,
+        output_channel: str,
         **kwargs: Any,
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> dict[str, Any] | None:
         """Generates `utter_action` in the conversation's language (see module docstring)."""
         if utter_action not in self.responses:
             return None
@@ -165,18 +167,18 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
         return response
 
     @staticmethod
-    def _is_unconditioned(response: Dict[Text, Any]) -> bool:
+    def _is_unconditioned(response: dict[str, Any]) -> bool:
         return not any(c.get("name") == LANGUAGE for c in response.get("condition") or [])
 
     @staticmethod
-    def _filled(response: Dict[Text, Any], values: Dict[Text, Any]) -> Dict[Text, Any]:
+    def _filled(response: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         response.pop("condition", None)
         for key in FILLED_KEYS:
             if key in response:
                 response[key] = interpolator.interpolate(response[key], values)
         return response
 
-    async def _translate_response(self, response: Dict[Text, Any], source: str, target: str) -> Translation:
+    async def _translate_response(self, response: dict[str, Any], source: str, target: str) -> Translation:
         """Translates the text and button titles in place; returns how the text was produced."""
         text = response.get("text") or ""
         if self.pipeline is None or source == target:
@@ -186,7 +188,7 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
         texts = [text, *(b["title"] for b in titles)]
         remembered = [self.pipeline.remembered(t, source, target) for t in texts]
         if all(remembered):
-            results: List[Translation] = remembered
+            results: list[Translation] = remembered
         else:
             # Off the event loop: a model takes tens of milliseconds and the server keeps serving.
             loop = asyncio.get_running_loop()
@@ -203,7 +205,7 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
         return results[0]
 
     def _add_notice(
-        self, response: Dict[Text, Any], language: str, filled_slots: Dict[Text, Any], output_channel: Text
+        self, response: dict[str, Any], language: str, filled_slots: dict[str, Any], output_channel: str
     ) -> None:
         """Appends the short notice, in the customer's language, that the text is not."""
         notice = self._variant(TRANSLATION_NOTICE, language, filled_slots, output_channel)

@@ -18,7 +18,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import yaml
 
@@ -52,12 +51,12 @@ class ServedProcess:
     """One child process with the URL that tells when it is ready."""
 
     name: str
-    command: List[str]
+    command: list[str]
     ready_url: str
     log_path: Path
-    process: Optional[subprocess.Popen] = None
+    process: subprocess.Popen | None = None
 
-    def start(self, cwd: Path, env: Dict[str, str]) -> None:
+    def start(self, cwd: Path, env: dict[str, str]) -> None:
         """Starts the process in its own process group, logging to `log_path`."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
@@ -101,17 +100,17 @@ class BotStack:
     endpoints: Path
     rasa_port: int
     action_port: int
-    chat_port: Optional[int]
+    chat_port: int | None
     log_dir: Path
-    env: Dict[str, str] = field(default_factory=dict)
-    processes: List[ServedProcess] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    processes: list[ServedProcess] = field(default_factory=list)
 
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
-    def chat_url(self) -> Optional[str]:
+    def chat_url(self) -> str | None:
         return f"http://127.0.0.1:{self.chat_port}/" if self.chat_port else None
 
     @classmethod
@@ -121,9 +120,9 @@ class BotStack:
         model: Path,
         rasa_port: int = 5005,
         action_port: int = 5055,
-        chat_port: Optional[int] = 8080,
-        env: Optional[Dict[str, str]] = None,
-    ) -> "BotStack":
+        chat_port: int | None = 8080,
+        env: dict[str, str] | None = None,
+    ) -> BotStack:
         """The stack of the project in `project_dir` with its own endpoints.yml, logging to var/logs."""
         project_dir = Path(project_dir)
         return cls(
@@ -142,7 +141,7 @@ class BotStack:
         """True when the project has custom actions, so an action server is started."""
         return has_actions(self.project_dir)
 
-    def _commands(self) -> List[ServedProcess]:
+    def _commands(self) -> list[ServedProcess]:
         python = sys.executable
         served = []
         if self.serves_actions:
@@ -158,13 +157,23 @@ class BotStack:
             ServedProcess(
                 "rasa server",
                 [
-                    python, "-m", "rasa", "run",
-                    "--model", str(self.model),
-                    "--endpoints", str(self.endpoints),
-                    "--credentials", str(self.project_dir / "credentials.yml"),
-                    "--interface", "127.0.0.1",
-                    "--port", str(self.rasa_port),
-                    "--enable-api", "--cors", "*",
+                    python,
+                    "-m",
+                    "rasa",
+                    "run",
+                    "--model",
+                    str(self.model),
+                    "--endpoints",
+                    str(self.endpoints),
+                    "--credentials",
+                    str(self.project_dir / "credentials.yml"),
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.rasa_port),
+                    "--enable-api",
+                    "--cors",
+                    "*",
                 ],
                 f"{self.rasa_url}/status",
                 self.log_dir / "rasa.log",

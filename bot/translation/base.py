@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import abc
 import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Any
 
-Pair = Tuple[str, str]
+Pair = tuple[str, str]
 
 
 class TranslationConfigError(ValueError):
@@ -65,7 +66,7 @@ class TranslationBackend(abc.ABC):
         """The (source, target) pairs this backend translates."""
 
     @abc.abstractmethod
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         """Translates each text from `source` to `target`; same length and order as `texts`.
 
         Raises:
@@ -79,7 +80,7 @@ class TranslationBackend(abc.ABC):
 BackendFactory = Callable[[str, Mapping[str, Any]], TranslationBackend]
 
 # type name -> "module:function" (imported on first use, so nothing heavy loads at import).
-_BACKEND_TYPES: Dict[str, Any] = {
+_BACKEND_TYPES: dict[str, Any] = {
     "bergamot": "bot.translation.bergamot:create_bergamot_backend",
     "huggingface": "bot.translation.huggingface:create_huggingface_backend",
 }
@@ -90,7 +91,7 @@ def register_backend_type(type_name: str, factory: BackendFactory) -> None:
     _BACKEND_TYPES[type_name] = factory
 
 
-def backend_types() -> List[str]:
+def backend_types() -> list[str]:
     return sorted(_BACKEND_TYPES)
 
 
@@ -125,7 +126,7 @@ class NoBackend(TranslationBackend):
     def pairs(self) -> Sequence[Pair]:
         return []
 
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         raise BackendError(f"Backend '{self.name}' is of type none and translates nothing.")
 
 

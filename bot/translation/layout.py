@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List
 
 _LINE = re.compile(
     r"^(?P<prefix>\s*(?:(?:#{1,6}|>|[-*+•]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?)*)(?P<content>.*?)(?P<suffix>\s*)$",
@@ -33,7 +32,7 @@ class Line:
         return bool(_LETTER.search(self.content))
 
 
-def split_lines(text: str) -> List[Line]:
+def split_lines(text: str) -> list[Line]:
     """The text's lines with their frames; `join_lines(split_lines(t)) == t`."""
     lines = []
     for raw in text.split("\n"):
@@ -42,6 +41,6 @@ def split_lines(text: str) -> List[Line]:
     return lines
 
 
-def join_lines(lines: List[Line], contents: List[str]) -> str:
+def join_lines(lines: list[Line], contents: list[str]) -> str:
     """Rebuilds the text with each line's frame around the corresponding new content."""
     return "\n".join(f"{line.prefix}{content}{line.suffix}" for line, content in zip(lines, contents))

@@ -28,7 +28,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -78,7 +78,7 @@ class MemoryEntry:
     source_key: str
     target_key: str
     origin: str
-    author: Optional[str]
+    author: str | None
     updated_at: dt.datetime
 
     def restore(self, masked: Masked, protector: SpanProtector) -> str:
@@ -137,7 +137,7 @@ class TranslationMemory:
         """The masked form of `text` under which it is stored."""
         return self.protector.mask(text.strip(), MEMORY_PATTERN)
 
-    def lookup(self, key: Masked, source_language: str, target_language: str) -> Optional[MemoryEntry]:
+    def lookup(self, key: Masked, source_language: str, target_language: str) -> MemoryEntry | None:
         """The best entry for an exact key: a human entry if there is one, else the cached MT."""
         with self.engine.connect() as connection:
             result = connection.execute(
@@ -152,7 +152,9 @@ class TranslationMemory:
         self, key: Masked, target_key: str, source_language: str, target_language: str, backend: str
     ) -> None:
         """Caches a backend's masked output; a concurrent insert of the same key is fine."""
-        self._upsert(key.text, target_key, source_language, target_language, MACHINE, f"mt:{backend}", None, replace=False)
+        self._upsert(
+            key.text, target_key, source_language, target_language, MACHINE, f"mt:{backend}", None, replace=False
+        )
 
     def add_translation(
         self,
@@ -160,7 +162,7 @@ class TranslationMemory:
         target_text: str,
         source_language: str,
         target_language: str,
-        author: Optional[str] = None,
+        author: str | None = None,
         origin: str = AGENT_ORIGIN,
     ) -> MemoryEntry:
         """Adds or corrects a human translation (it then wins over any MT for that text).
@@ -179,14 +181,18 @@ class TranslationMemory:
 
     def entries(
         self,
-        source_language: Optional[str] = None,
-        target_language: Optional[str] = None,
-        kind: Optional[str] = None,
+        source_language: str | None = None,
+        target_language: str | None = None,
+        kind: str | None = None,
         limit: int = 100,
-    ) -> List[MemoryEntry]:
+    ) -> list[MemoryEntry]:
         """The newest entries, optionally filtered by pair and kind."""
         query = sa.select(TABLE).order_by(TABLE.c.updated_at.desc(), TABLE.c.id.desc()).limit(limit)
-        for column, value in (("source_language", source_language), ("target_language", target_language), ("kind", kind)):
+        for column, value in (
+            ("source_language", source_language),
+            ("target_language", target_language),
+            ("kind", kind),
+        ):
             if value:
                 query = query.where(TABLE.c[column] == value)
         with self.engine.connect() as connection:
@@ -208,7 +214,7 @@ class TranslationMemory:
                 f"(missing: {missing or 'none'}; not in the source: {extra or 'none'}). "
                 "Copy order numbers, links, emails, amounts and product names unchanged."
             )
-        numbers: Dict[str, List[int]] = {}
+        numbers: dict[str, list[int]] = {}
         for n, span in enumerate(key.spans, start=1):
             numbers.setdefault(span, []).append(n)
         renumbered = self.protector.mask(target_text, "\x00{n}\x00")
@@ -226,9 +232,9 @@ class TranslationMemory:
         target_language: str,
         kind: str,
         origin: str,
-        author: Optional[str],
+        author: str | None,
         replace: bool,
-    ) -> Optional[MemoryEntry]:
+    ) -> MemoryEntry | None:
         identity = dict(
             source_language=source_language, target_language=target_language, key_hash=_hash(source_key), kind=kind
         )

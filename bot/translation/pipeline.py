@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any
 
 import sqlalchemy as sa
 import yaml
@@ -87,7 +88,7 @@ class TranslationPipeline:
         self,
         backends: Sequence[TranslationBackend],
         protector: SpanProtector,
-        memory: Optional[TranslationMemory] = None,
+        memory: TranslationMemory | None = None,
         pivot_language: str = "en",
     ) -> None:
         self.backends = list(backends)
@@ -96,7 +97,7 @@ class TranslationPipeline:
         self.pivot_language = pivot_language
 
     @classmethod
-    def from_settings(cls, settings: Union[Mapping[str, Any], str, Path, None]) -> "TranslationPipeline":
+    def from_settings(cls, settings: Mapping[str, Any] | str | Path | None) -> TranslationPipeline:
         """Builds the pipeline and loads every model now, so a bad folder fails at start-up."""
         settings = read_settings(settings)
         protector = protector_from_settings(settings)
@@ -108,7 +109,7 @@ class TranslationPipeline:
         backends = [create_backend(name, dict(value or {})) for name, value in backends_settings.items()]
         return cls(backends, protector, memory_from_settings(settings, protector), settings.get("pivot_language", "en"))
 
-    def route(self, source: str, target: str) -> Optional[List[Step]]:
+    def route(self, source: str, target: str) -> list[Step] | None:
         """The backends that take `source` to `target`: direct, else through the pivot."""
         direct = self._backend_for(source, target)
         if direct:
@@ -121,7 +122,7 @@ class TranslationPipeline:
             return [Step(first, source, pivot), Step(second, pivot, target)]
         return None
 
-    def _backend_for(self, source: str, target: str) -> Optional[TranslationBackend]:
+    def _backend_for(self, source: str, target: str) -> TranslationBackend | None:
         return next((b for b in self.backends if b.supports(source, target)), None)
 
     def translate(self, text: str, source: str, target: str) -> Translation:
@@ -142,7 +143,7 @@ class TranslationPipeline:
                 return Translation(in_pivot.text, PATH_FALLBACK, source, self.pivot_language)
         return Translation(text, PATH_FALLBACK, source, source)
 
-    def remembered(self, text: str, source: str, target: str) -> Optional[Translation]:
+    def remembered(self, text: str, source: str, target: str) -> Translation | None:
         """The memory's translation of `text` if it has one (no model runs: under a millisecond)."""
         if source == target or not text.strip():
             return Translation(text, PATH_AUTHORED, source, source)
@@ -153,7 +154,7 @@ class TranslationPipeline:
         translated, path, cached = found
         return Translation(f"{lead}{translated}{trail}", path, source, target, cached)
 
-    def _from_memory(self, key: Masked, source: str, target: str) -> Optional[tuple]:
+    def _from_memory(self, key: Masked, source: str, target: str) -> tuple | None:
         if self.memory is None:
             return None
         try:
@@ -171,7 +172,7 @@ class TranslationPipeline:
         path = PATH_MEMORY if entry.kind == HUMAN else entry.origin
         return text, path, entry.kind != HUMAN
 
-    def _from_machine(self, key: Masked, source: str, target: str) -> Optional[tuple]:
+    def _from_machine(self, key: Masked, source: str, target: str) -> tuple | None:
         route = self.route(source, target)
         if route is None:
             return None
@@ -200,11 +201,15 @@ class TranslationPipeline:
             contents[i] = text
         return retoken(join_lines(lines, contents), pattern, MEMORY_PATTERN)
 
-    def _translate_segments(self, segments: List[str], route: Sequence[Step], pattern: str) -> List[str]:
+    def _translate_segments(self, segments: list[str], route: Sequence[Step], pattern: str) -> list[str]:
         """Each segment translated with its tokens intact; a segment whose tokens the model
         lost is translated again piece by piece between its tokens."""
         outputs = _along(segments, route)
-        broken = [i for i, (s, o) in enumerate(zip(segments, outputs)) if token_numbers(o, pattern) != token_numbers(s, pattern)]
+        broken = [
+            i
+            for i, (s, o) in enumerate(zip(segments, outputs))
+            if token_numbers(o, pattern) != token_numbers(s, pattern)
+        ]
         if not broken:
             return outputs
         pieces = {i: split_on_tokens(segments[i], pattern) for i in broken}
@@ -221,7 +226,7 @@ class TranslationPipeline:
         return outputs
 
 
-def _along(texts: List[str], route: Sequence[Step]) -> List[str]:
+def _along(texts: list[str], route: Sequence[Step]) -> list[str]:
     for step in route:
         if texts:
             texts = step.backend.translate_batch(texts, step.source, step.target)
@@ -237,7 +242,7 @@ def _split_outer_whitespace(text: str) -> tuple:
     if not body:
         return text, "", ""
     start = text.index(body)
-    return text[:start], body, text[start + len(body):]
+    return text[:start], body, text[start + len(body) :]
 
 
 def protector_from_settings(settings: Mapping[str, Any]) -> SpanProtector:
@@ -245,13 +250,13 @@ def protector_from_settings(settings: Mapping[str, Any]) -> SpanProtector:
     return SpanProtector([*load_glossary(settings.get("glossary")), *(settings.get("glossary_terms") or [])])
 
 
-def memory_from_settings(settings: Mapping[str, Any], protector: SpanProtector) -> Optional[TranslationMemory]:
+def memory_from_settings(settings: Mapping[str, Any], protector: SpanProtector) -> TranslationMemory | None:
     """The translation memory of read settings; None when `memory_url` is null."""
     memory_url = settings.get("memory_url", DEFAULT_MEMORY_URL)
     return TranslationMemory(memory_url, protector) if memory_url else None
 
 
-def read_settings(settings: Union[Mapping[str, Any], str, Path, None]) -> Dict[str, Any]:
+def read_settings(settings: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
     """The translation settings from a mapping or a YAML file path; unknown keys are errors."""
     if settings is None:
         return {}

@@ -14,9 +14,9 @@ The same masking gives the translation memory its keys: "Order 10045 has shipped
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
 
 MEMORY_PATTERN = "⟦{n}⟧"
 # Token shapes tried in order; a text that already contains the first shape gets the next.
@@ -27,7 +27,7 @@ _CURRENCY_CODE = r"(?:USD|EUR|GBP|BRL|JPY|KRW|INR|CNY|RUB|CHF|CAD|AUD|MXN)"
 _NUMBER = r"\d(?:[\d.,]*\d)?"
 
 # Order matters only for ties: overlapping matches keep the earliest, then the longest.
-SPAN_PATTERNS: Sequence[Tuple[str, str]] = (
+SPAN_PATTERNS: Sequence[tuple[str, str]] = (
     ("placeholder", r"\{\{[^{}\n]+\}\}|\{[A-Za-z_][\w.]*\}"),
     ("markdown_link", r"\[[^\]\n]+\]\([^)\s]+\)"),
     ("inline_code", r"`[^`\n]+`"),
@@ -57,7 +57,7 @@ class Masked:
     """A text with its protected spans replaced by numbered tokens (1-based)."""
 
     text: str
-    spans: Tuple[str, ...]
+    spans: tuple[str, ...]
     pattern: str
 
     def token(self, n: int) -> str:
@@ -73,7 +73,7 @@ def token_regex(pattern: str) -> re.Pattern:
     return re.compile(f"{before}{re.escape(prefix)}(\\d+){re.escape(suffix)}(?!\\d)")
 
 
-def load_glossary(path: Optional[str]) -> List[str]:
+def load_glossary(path: str | None) -> list[str]:
     """Terms from a glossary file: one per line; blank lines and '#' comments ignored."""
     if not path:
         return []
@@ -82,8 +82,7 @@ def load_glossary(path: Optional[str]) -> List[str]:
         from bot.translation.base import TranslationConfigError
 
         raise TranslationConfigError(
-            f"translation.glossary: the file '{path}' does not exist. Create it (one term per line) "
-            f"or remove the key."
+            f"translation.glossary: the file '{path}' does not exist. Create it (one term per line) or remove the key."
         )
     terms = (line.split("#", 1)[0].strip() for line in file.read_text(encoding="utf-8").splitlines())
     return [term for term in terms if term]
@@ -110,9 +109,9 @@ class SpanProtector:
         self._regexes = [re.compile(p) for p in patterns]
         self.glossary = terms
 
-    def spans(self, text: str) -> List[Tuple[int, int]]:
+    def spans(self, text: str) -> list[tuple[int, int]]:
         """Non-overlapping (start, end) of every protected span, in text order."""
-        found: List[Tuple[int, int]] = []
+        found: list[tuple[int, int]] = []
         for regex in self._regexes:
             for match in regex.finditer(text):
                 start, end = match.span()
@@ -122,13 +121,13 @@ class SpanProtector:
                 if end > start:
                     found.append((start, end))
         found.sort(key=lambda span: (span[0], -(span[1] - span[0])))
-        chosen: List[Tuple[int, int]] = []
+        chosen: list[tuple[int, int]] = []
         for start, end in found:
             if not chosen or start >= chosen[-1][1]:
                 chosen.append((start, end))
         return chosen
 
-    def mask(self, text: str, pattern: Optional[str] = None) -> Masked:
+    def mask(self, text: str, pattern: str | None = None) -> Masked:
         """Replaces each span by a token of `pattern` (default: a shape absent from `text`)."""
         pattern = pattern or free_pattern(text)
         pieces, spans, position = [], [], 0
@@ -149,22 +148,20 @@ class SpanProtector:
         regex = token_regex(masked.pattern)
         numbers = [int(n) for n in regex.findall(translated)]
         if sorted(numbers) != list(range(1, len(masked.spans) + 1)):
-            raise SpansLostError(
-                f"expected tokens 1..{len(masked.spans)} once each, got {sorted(numbers)}"
-            )
+            raise SpansLostError(f"expected tokens 1..{len(masked.spans)} once each, got {sorted(numbers)}")
         return regex.sub(lambda m: masked.spans[int(m.group(1)) - 1], translated)
 
 
-def token_numbers(text: str, pattern: str) -> List[int]:
+def token_numbers(text: str, pattern: str) -> list[int]:
     """The numbers of the `pattern` tokens in `text`, sorted (repeats kept)."""
     return sorted(int(n) for n in token_regex(pattern).findall(text))
 
 
-def split_on_tokens(text: str, pattern: str) -> List[str]:
+def split_on_tokens(text: str, pattern: str) -> list[str]:
     """`text` as alternating text pieces and tokens: tokens sit at the odd indexes."""
     pieces, position = [], 0
     for match in token_regex(pattern).finditer(text):
-        pieces += [text[position:match.start()], match.group(0)]
+        pieces += [text[position : match.start()], match.group(0)]
         position = match.end()
     return pieces + [text[position:]]
 

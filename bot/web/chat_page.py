@@ -46,8 +46,10 @@ class ChatPageHandler(SimpleHTTPRequestHandler):
 def serve(port: int, rasa_url: str, host: str = "127.0.0.1") -> None:
     """Serves the page until interrupted."""
     if not SOCKET_IO_CLIENT.is_file():
-        print(f"chat page: {SOCKET_IO_CLIENT} is missing, so the widget cannot connect; run `bash scripts/setup_web.sh`.",
-              flush=True)
+        print(
+            f"chat page: {SOCKET_IO_CLIENT} is missing, so the widget cannot connect; run `bash scripts/setup_web.sh`.",
+            flush=True,
+        )
     handler = functools.partial(ChatPageHandler, rasa_url=rasa_url)
     with ThreadingHTTPServer((host, port), handler) as server:
         server.serve_forever()

@@ -24,7 +24,9 @@ def run(action, text):
     return dispatcher.messages, events
 
 
-@pytest.mark.parametrize("text, number", [("where is #10045?", "10045"), ("注文10045はどこ", "10045"), ("no number", None), ("123456", None)])
+@pytest.mark.parametrize(
+    "text, number", [("where is #10045?", "10045"), ("注文10045はどこ", "10045"), ("no number", None), ("123456", None)]
+)
 def test_find_order_number(text, number):
     assert find_order_number(text) == number
 

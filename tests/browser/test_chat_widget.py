@@ -13,10 +13,8 @@ import shutil
 import tempfile
 import urllib.request
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
-from rasa.shared.core.domain import Domain
 
 from tests.conftest import PROJECT_DIR
 from tests.helpers.demo_domain import authored
@@ -67,14 +65,15 @@ class BridgeWidgetPage:
 
     def session_id(self) -> str:
         return self.browser.execute_script(
-            "return window.BridgeWidget && BridgeWidget.instance && BridgeWidget.instance.sessionId")
+            "return window.BridgeWidget && BridgeWidget.instance && BridgeWidget.instance.sessionId"
+        )
 
     def send(self, text: str) -> None:
         box = self.browser.find_element("css selector", ".bridge-form input")
         box.send_keys(text)
         self.browser.find_element("css selector", ".bridge-send").click()
 
-    def bot_texts(self) -> List[str]:
+    def bot_texts(self) -> list[str]:
         return [e.text for e in self.browser.find_elements("css selector", ".bridge-bot .bridge-text")]
 
     def bot_message_elements(self):
@@ -83,7 +82,7 @@ class BridgeWidgetPage:
     def buttons(self):
         return self.browser.find_elements("css selector", ".bridge-bot .bridge-button")
 
-    def wait_for_bot_texts(self, count: int) -> List[str]:
+    def wait_for_bot_texts(self, count: int) -> list[str]:
         self.wait(lambda b: len(self.bot_texts()) >= count)
         return self.bot_texts()
 
@@ -113,7 +112,7 @@ class RasaWebchatPage(BridgeWidgetPage):
     def bot_message_elements(self):
         return self.browser.find_elements("css selector", ".rw-response .rw-markdown, .rw-response")
 
-    def bot_texts(self) -> List[str]:
+    def bot_texts(self) -> list[str]:
         return [e.text for e in self.browser.find_elements("css selector", ".rw-response") if e.text]
 
     def buttons(self):
@@ -127,7 +126,10 @@ def browser():
 
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver):
-        pytest.fail("Chromium and chromedriver are needed: `apt-get install chromium chromium-driver` (scripts/services.sh does it).")
+        pytest.fail(
+            "Chromium and chromedriver are needed: `apt-get install chromium chromium-driver` "
+            "(`make services` does it)."
+        )
     if not (VENDOR / "socket.io.min.js").is_file() or not (VENDOR / "rasa-webchat.js").is_file():
         pytest.fail(f"The widget's bundled libraries are missing from {VENDOR}: run `bash scripts/setup_web.sh`.")
     options = webdriver.ChromeOptions()
@@ -153,12 +155,13 @@ def screenshot(browser, name: str) -> Path:
     return path
 
 
-def push_from_server(stack, session_id: str, text: str, buttons: List[Dict[str, str]]) -> None:
+def push_from_server(stack, session_id: str, text: str, buttons: list[dict[str, str]]) -> None:
     """What an agent's late reply does: a bot message appended to the conversation and sent out on socket.io."""
     event = {"event": "bot", "text": text, "data": {"buttons": buttons}}
     request = urllib.request.Request(
         f"{stack.rasa_url}/conversations/{session_id}/tracker/events?output_channel=socketio&execute_side_effects=true",
-        json.dumps(event).encode(), {"Content-Type": "application/json"},
+        json.dumps(event).encode(),
+        {"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
         assert answer.status == 200
@@ -173,14 +176,17 @@ def test_a_customer_gets_the_answer_in_their_language(bot_stack, page, domain, l
     assert replies[-1] == authored(domain, response, language)
     if language == "ar" and page.name == BridgeWidgetPage.name:  # rasa-webchat has no right-to-left layout
         direction = page.browser.execute_script(
-            "return getComputedStyle(arguments[0]).direction", page.bot_message_elements()[-1])
+            "return getComputedStyle(arguments[0]).direction", page.bot_message_elements()[-1]
+        )
         assert direction == "rtl"
 
 
 def test_a_pushed_message_appears_and_its_button_sends_the_payload(bot_stack, page, domain):
     page.open(bot_stack.chat_url, "es")
     pushed = "Un agente le escribe: ¿le ayudo con el pago? Más en https://shop.example.com/ayuda <b>gracias</b>"
-    push_from_server(bot_stack, page.session_id(), pushed, [{"title": "Métodos de pago", "payload": "/payment_methods"}])
+    push_from_server(
+        bot_stack, page.session_id(), pushed, [{"title": "Métodos de pago", "payload": "/payment_methods"}]
+    )
     page.wait(lambda b: page.buttons())
     screenshot(page.browser, f"{page.name}-pushed-message")
     shown = page.bot_texts()[-1]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List
 
 import pytest
 import sqlalchemy as sa
@@ -33,7 +33,7 @@ class ChannelStack:
     def rasa_url(self) -> str:
         return self.stack.rasa_url
 
-    def stored_events(self, sender_id: str) -> List[Dict]:
+    def stored_events(self, sender_id: str) -> list[dict]:
         """Every event the tracker store holds for `sender_id` (read from its database)."""
         engine = sa.create_engine(f"sqlite:///{self.tracker_db}")
         try:
@@ -52,7 +52,9 @@ class ChannelStack:
 
 
 @pytest.fixture(scope="session")
-def channel_stack(demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelStack]:
+def channel_stack(
+    demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChannelStack]:
     from bot.serving.processes import BotStack, free_port, write_endpoints
 
     slack, telegram = fake_slack(SLACK_LOCALES).start(), fake_telegram().start()

@@ -10,9 +10,10 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List
+from typing import Any
 
 from bot.serving.processes import free_port
 
@@ -22,7 +23,7 @@ class ApiCall:
     """One recorded request: the API method, its parameters and the Authorization header."""
 
     method: str
-    params: Dict[str, Any]
+    params: dict[str, Any]
     authorization: str
 
 
@@ -30,22 +31,22 @@ class ApiCall:
 class FakeApi:
     """A recording HTTP server; `answer(method, params)` gives each call's JSON result."""
 
-    answer: Callable[[str, Dict[str, Any]], Dict[str, Any]]
+    answer: Callable[[str, dict[str, Any]], dict[str, Any]]
     method_from_path: Callable[[str], str]
-    calls: List[ApiCall] = field(default_factory=list)
+    calls: list[ApiCall] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "FakeApi":
+    def start(self) -> FakeApi:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 path, _, query = self.path.partition("?")
-                params: Dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+                params: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if body and "json" in (self.headers.get("Content-Type") or ""):
@@ -74,14 +75,15 @@ class FakeApi:
         self.server.shutdown()
         self.server.server_close()
 
-    def calls_to(self, method: str, **matching: Any) -> List[ApiCall]:
+    def calls_to(self, method: str, **matching: Any) -> list[ApiCall]:
         """Calls of `method` whose parameters include `matching`."""
         return [
-            call for call in self.calls
+            call
+            for call in self.calls
             if call.method == method and all(str(call.params.get(k)) == str(v) for k, v in matching.items())
         ]
 
-    def wait_for(self, method: str, timeout: float = 90.0, **matching: Any) -> List[ApiCall]:
+    def wait_for(self, method: str, timeout: float = 90.0, **matching: Any) -> list[ApiCall]:
         """Waits until at least one matching call came in; returns them (empty after `timeout`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -92,16 +94,20 @@ class FakeApi:
         return []
 
 
-def fake_slack(locales: Dict[str, str]) -> FakeApi:
+def fake_slack(locales: dict[str, str]) -> FakeApi:
     """Slack's Web API: chat.postMessage and users.info (with each user's locale)."""
 
-    def answer(method: str, params: Dict[str, Any]) -> Dict[str, Any]:
+    def answer(method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "users.info":
             user = params.get("user")
             return {"ok": True, "user": {"id": user, "name": f"name-{user}", "locale": locales.get(user, "en-US")}}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}",
-                    "message": {"text": params.get("text"), "thread_ts": params.get("thread_ts")}}
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": f"{time.time():.6f}",
+                "message": {"text": params.get("text"), "thread_ts": params.get("thread_ts")},
+            }
         return {"ok": False, "error": "unknown_method"}
 
     return FakeApi(answer, lambda path: path.rstrip("/").rsplit("/", 1)[-1])
@@ -111,10 +117,17 @@ def fake_telegram() -> FakeApi:
     """Telegram's Bot API under /bot<token>/<method>: sendMessage, answerCallbackQuery, setWebhook."""
     counter = iter(range(1, 1_000_000))
 
-    def answer(method: str, params: Dict[str, Any]) -> Dict[str, Any]:
+    def answer(method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "sendMessage":
-            return {"ok": True, "result": {"message_id": next(counter), "chat": {"id": params.get("chat_id")},
-                                           "date": int(time.time()), "text": params.get("text")}}
+            return {
+                "ok": True,
+                "result": {
+                    "message_id": next(counter),
+                    "chat": {"id": params.get("chat_id")},
+                    "date": int(time.time()),
+                    "text": params.get("text"),
+                },
+            }
         if method in ("answerCallbackQuery", "setWebhook"):
             return {"ok": True, "result": True}
         return {"ok": False, "error_code": 404, "description": "Not Found: method not found"}

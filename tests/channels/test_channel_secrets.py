@@ -41,5 +41,5 @@ def test_credentials_yml_holds_no_secret_values():
     credentials = yaml.safe_load((PROJECT_DIR / "credentials.yml").read_text())
     secret_words = ("secret", "token", "password")
     for channel, settings in credentials.items():
-        for key in (settings or {}):
+        for key in settings or {}:
             assert not any(word in key.lower() for word in secret_words), f"{channel}.{key} looks like a secret"

@@ -29,8 +29,9 @@ def test_a_forgotten_key_is_new_again(tmp_path):
 
 def test_the_tracker_stores_sql_database_is_chosen(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump({"tracker_store": {"type": "SQL", "dialect": "sqlite",
-                                                           "db": str(tmp_path / "tracker.db")}}))
+    endpoints.write_text(
+        yaml.safe_dump({"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")}})
+    )
     store = seen_events_from_endpoints(endpoints)
     assert isinstance(store, SqlSeenEvents)
     assert str(store.engine.url) == f"sqlite:///{tmp_path / 'tracker.db'}"
@@ -38,10 +39,14 @@ def test_the_tracker_stores_sql_database_is_chosen(tmp_path):
 
 def test_a_redis_lock_store_is_preferred(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump({
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")},
-        "lock_store": {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 1},
-    }))
+    endpoints.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")},
+                "lock_store": {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 1},
+            }
+        )
+    )
     store = seen_events_from_endpoints(endpoints)
     assert isinstance(store, RedisSeenEvents)
     assert store.redis.connection_pool.connection_kwargs["db"] == 1

@@ -10,13 +10,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Dict, Optional, Tuple
 
 import pytest
-from rasa.shared.core.domain import Domain
 
 from tests.channels.conftest import SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET
-from tests.conftest import PROJECT_DIR
 from tests.helpers.demo_domain import authored
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -32,13 +29,20 @@ def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def post_to_slack_webhook(
-    channel_stack, body: bytes, content_type: str = "application/json", secret: Optional[str] = SLACK_SIGNING_SECRET,
-    age_seconds: int = 0, extra_headers: Optional[Dict[str, str]] = None,
-) -> Tuple[int, str]:
+    channel_stack,
+    body: bytes,
+    content_type: str = "application/json",
+    secret: str | None = SLACK_SIGNING_SECRET,
+    age_seconds: int = 0,
+    extra_headers: dict[str, str] | None = None,
+) -> tuple[int, str]:
     timestamp = str(int(time.time()) - age_seconds)
     headers = {"Content-Type": content_type, **(extra_headers or {})}
     if secret is not None:
-        headers |= {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": slack_signature(secret, timestamp, body)}
+        headers |= {
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": slack_signature(secret, timestamp, body),
+        }
     request = urllib.request.Request(f"{channel_stack.rasa_url}/webhooks/slack/webhook", body, headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -51,18 +55,31 @@ def message_event(user: str, text: str, channel: str, event_id: str, **event: ob
     """An Events API `event_callback` for a direct message, as Slack sends it."""
     ts = f"{time.time():.6f}"
     payload = {
-        "token": "unused-verification-token", "team_id": "T0TEST", "api_app_id": "A0TEST", "type": "event_callback",
-        "event_id": event_id, "event_time": int(time.time()),
+        "token": "unused-verification-token",
+        "team_id": "T0TEST",
+        "api_app_id": "A0TEST",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
         "authorizations": [{"team_id": "T0TEST", "user_id": "U0BRIDGEBOT", "is_bot": True}],
-        "event": {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
-                  "channel": channel, "event_ts": ts, **event},
+        "event": {
+            "type": "message",
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "channel": channel,
+            "event_ts": ts,
+            **event,
+        },
     }
     return json.dumps(payload).encode()
 
 
 def test_url_verification_is_answered_with_the_challenge(channel_stack):
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                       "type": "url_verification"}).encode()
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    ).encode()
     status, answer = post_to_slack_webhook(channel_stack, body)
     assert status == 200
     assert json.loads(answer)["challenge"] == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
@@ -117,8 +134,10 @@ def test_forged_unsigned_and_stale_requests_get_401_and_no_turn(channel_stack, c
 
 def test_the_bots_own_messages_are_ignored(channel_stack):
     channel = f"D{uuid.uuid4().hex[:8].upper()}"
-    for event_id, extra in ((f"Ev{uuid.uuid4().hex[:10]}", {"bot_id": "B0BRIDGE"}),
-                            (f"Ev{uuid.uuid4().hex[:10]}", {"subtype": "bot_message"})):
+    for event_id, extra in (
+        (f"Ev{uuid.uuid4().hex[:10]}", {"bot_id": "B0BRIDGE"}),
+        (f"Ev{uuid.uuid4().hex[:10]}", {"subtype": "bot_message"}),
+    ):
         body = message_event("UBOTSELF", "Your order has shipped.", channel, event_id, **extra)
         assert post_to_slack_webhook(channel_stack, body)[0] == 200
     time.sleep(QUIET_SECONDS)
@@ -129,11 +148,21 @@ def test_the_bots_own_messages_are_ignored(channel_stack):
 def test_a_button_click_sends_its_payload_and_is_answered_in_the_thread(channel_stack, domain):
     channel, message_ts = f"C{uuid.uuid4().hex[:8].upper()}", f"{time.time():.6f}"
     payload = {
-        "type": "block_actions", "user": {"id": "UBUTTON", "team_id": "T0TEST"}, "team": {"id": "T0TEST"},
-        "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
+        "type": "block_actions",
+        "user": {"id": "UBUTTON", "team_id": "T0TEST"},
+        "team": {"id": "T0TEST"},
+        "channel": {"id": channel},
+        "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
         "message": {"type": "message", "ts": message_ts, "thread_ts": message_ts, "text": "¿En qué puedo ayudarle?"},
-        "actions": [{"type": "button", "action_id": "bridge_button_0", "value": "/payment_methods",
-                     "text": {"type": "plain_text", "text": "Pagos"}, "action_ts": message_ts}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "bridge_button_0",
+                "value": "/payment_methods",
+                "text": {"type": "plain_text", "text": "Pagos"},
+                "action_ts": message_ts,
+            }
+        ],
     }
     form = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     assert post_to_slack_webhook(channel_stack, form, "application/x-www-form-urlencoded")[0] == 200
@@ -144,8 +173,12 @@ def test_a_button_click_sends_its_payload_and_is_answered_in_the_thread(channel_
 
 def test_an_unsigned_button_click_gets_401(channel_stack):
     channel = f"C{uuid.uuid4().hex[:8].upper()}"
-    payload = {"type": "block_actions", "user": {"id": "UCLICKFORGED"}, "channel": {"id": channel},
-               "actions": [{"type": "button", "value": "/payment_methods"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "UCLICKFORGED"},
+        "channel": {"id": channel},
+        "actions": [{"type": "button", "value": "/payment_methods"}],
+    }
     form = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     assert post_to_slack_webhook(channel_stack, form, "application/x-www-form-urlencoded", secret="wrong")[0] == 401
     time.sleep(QUIET_SECONDS)

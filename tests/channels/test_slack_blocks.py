@@ -8,17 +8,21 @@ from bot.channels.slack import MAX_BUTTON_TEXT, button_blocks, customer_text, lo
 
 
 def test_buttons_become_a_section_and_an_actions_block_carrying_the_payloads():
-    blocks = button_blocks("¿Qué necesita?", [{"title": "Pagos", "payload": "/payment_methods"},
-                                             {"title": "Envío", "payload": "/delivery_time"}])
+    blocks = button_blocks(
+        "¿Qué necesita?",
+        [{"title": "Pagos", "payload": "/payment_methods"}, {"title": "Envío", "payload": "/delivery_time"}],
+    )
     assert blocks[0] == {"type": "section", "text": {"type": "mrkdwn", "text": "¿Qué necesita?"}}
     assert blocks[1]["type"] == "actions"
     assert [(b["text"]["text"], b["value"]) for b in blocks[1]["elements"]] == [
-        ("Pagos", "/payment_methods"), ("Envío", "/delivery_time")]
+        ("Pagos", "/payment_methods"),
+        ("Envío", "/delivery_time"),
+    ]
     assert len({b["action_id"] for b in blocks[1]["elements"]}) == 2
 
 
 def test_long_titles_are_shortened_and_many_buttons_split_into_blocks_of_25():
-    buttons = [{"title": "x" * 200, "payload": f"/choose{{\"n\": {n}}}"} for n in range(30)]
+    buttons = [{"title": "x" * 200, "payload": f'/choose{{"n": {n}}}'} for n in range(30)]
     blocks = button_blocks(None, buttons)
     assert [len(b["elements"]) for b in blocks] == [25, 5]
     assert all(len(b["text"]["text"]) == MAX_BUTTON_TEXT for block in blocks for b in block["elements"])
@@ -34,6 +38,8 @@ def test_mentions_of_the_bot_are_removed_from_the_customer_text():
     assert customer_text("hi <@U0BRIDGE|bridge>") == "hi"
 
 
-@pytest.mark.parametrize("locale, language", [("es-ES", "es"), ("pt_BR", "pt"), ("zh-CN", "zh"), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    "locale, language", [("es-ES", "es"), ("pt_BR", "pt"), ("zh-CN", "zh"), ("", None), (None, None)]
+)
 def test_slack_locales_become_iso_639_1_language_hints(locale, language):
     assert locale_language(locale) == language

@@ -10,10 +10,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 import pytest
-from rasa.shared.core.domain import Domain
 
 from bot.offline_env import offline_environment
 from tests.channels.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET
@@ -26,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUIET_SECONDS = 4.0
 
 
-def post_update(channel_stack, update: Dict[str, Any], secret: Optional[str] = TELEGRAM_WEBHOOK_SECRET) -> Tuple[int, str]:
+def post_update(channel_stack, update: dict[str, Any], secret: str | None = TELEGRAM_WEBHOOK_SECRET) -> tuple[int, str]:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -40,13 +39,18 @@ def post_update(channel_stack, update: Dict[str, Any], secret: Optional[str] = T
         return error.code, error.read().decode()
 
 
-def text_update(chat_id: int, text: str, language_code: str) -> Dict[str, Any]:
+def text_update(chat_id: int, text: str, language_code: str) -> dict[str, Any]:
     """An Update with a private chat's text message, as Telegram sends it."""
     person = {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": language_code}
     return {
         "update_id": int(uuid.uuid4().int % 10**9),
-        "message": {"message_id": 11, "date": int(time.time()), "text": text, "from": person,
-                    "chat": {"id": chat_id, "type": "private", "first_name": "Ana"}},
+        "message": {
+            "message_id": 11,
+            "date": int(time.time()),
+            "text": text,
+            "from": person,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Ana"},
+        },
     }
 
 
@@ -77,10 +81,16 @@ def test_a_button_click_is_acknowledged_and_its_payload_answered(channel_stack, 
     update = {
         "update_id": int(uuid.uuid4().int % 10**9),
         "callback_query": {
-            "id": query_id, "data": "/payment_methods", "chat_instance": "ci-1",
+            "id": query_id,
+            "data": "/payment_methods",
+            "chat_instance": "ci-1",
             "from": {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": "es"},
-            "message": {"message_id": 12, "date": int(time.time()), "text": "¿Qué necesita?",
-                        "chat": {"id": chat_id, "type": "private"}},
+            "message": {
+                "message_id": 12,
+                "date": int(time.time()),
+                "text": "¿Qué necesita?",
+                "chat": {"id": chat_id, "type": "private"},
+            },
         },
     }
     assert post_update(channel_stack, update)[0] == 200
@@ -109,10 +119,14 @@ def test_requests_without_the_secret_get_403_and_no_turn(channel_stack, case, se
     assert channel_stack.stored_events(str(chat_id)) == []
 
 
-def run_set_webhook(url: str, env: Dict[str, str]) -> subprocess.CompletedProcess:
+def run_set_webhook(url: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", "telegram", "set-webhook", url], cwd=PROJECT_DIR,
-        env=offline_environment({"PYTHONPATH": str(PROJECT_DIR), **env}), capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "bot.cli.main", "telegram", "set-webhook", url],
+        cwd=PROJECT_DIR,
+        env=offline_environment({"PYTHONPATH": str(PROJECT_DIR), **env}),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -120,8 +134,14 @@ def test_set_webhook_registers_the_url_with_the_secret():
     fake = fake_telegram().start()
     try:
         url = "https://bot.example.com/webhooks/telegram/webhook"
-        done = run_set_webhook(url, {"TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET":
-                                     TELEGRAM_WEBHOOK_SECRET, "TELEGRAM_API_URL": fake.url})
+        done = run_set_webhook(
+            url,
+            {
+                "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
+                "TELEGRAM_API_URL": fake.url,
+            },
+        )
         assert done.returncode == 0, done.stderr
         calls = fake.calls_to("setWebhook")
         assert len(calls) == 1
@@ -133,7 +153,9 @@ def test_set_webhook_registers_the_url_with_the_secret():
 
 
 def test_set_webhook_without_the_secret_says_which_variable_to_set():
-    done = run_set_webhook("https://bot.example.com/webhooks/telegram/webhook",
-                           {"TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": ""})
+    done = run_set_webhook(
+        "https://bot.example.com/webhooks/telegram/webhook",
+        {"TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": ""},
+    )
     assert done.returncode == 1
     assert "set TELEGRAM_WEBHOOK_SECRET in the environment" in done.stderr

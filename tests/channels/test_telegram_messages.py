@@ -9,7 +9,12 @@ import pytest
 
 from bot.channels.telegram import TelegramChatOutput
 from bot.channels.telegram_api import (
-    MAX_MESSAGE_LENGTH, TelegramApiError, TelegramBotApi, inline_keyboard, split_message, utf16_length,
+    MAX_MESSAGE_LENGTH,
+    TelegramApiError,
+    TelegramBotApi,
+    inline_keyboard,
+    split_message,
+    utf16_length,
 )
 from tests.channels.fake_platforms import fake_telegram
 
@@ -50,10 +55,15 @@ def test_text_without_any_break_is_cut_at_the_limit_counting_utf16_units():
 
 
 def test_buttons_become_one_inline_button_per_row():
-    keyboard = inline_keyboard([{"title": "Pagos", "payload": "/payment_methods"},
-                                {"title": "Web", "url": "https://shop.example.com"}])
-    assert keyboard == {"inline_keyboard": [[{"text": "Pagos", "callback_data": "/payment_methods"}],
-                                            [{"text": "Web", "url": "https://shop.example.com"}]]}
+    keyboard = inline_keyboard(
+        [{"title": "Pagos", "payload": "/payment_methods"}, {"title": "Web", "url": "https://shop.example.com"}]
+    )
+    assert keyboard == {
+        "inline_keyboard": [
+            [{"text": "Pagos", "callback_data": "/payment_methods"}],
+            [{"text": "Web", "url": "https://shop.example.com"}],
+        ]
+    }
 
 
 def test_a_payload_longer_than_callback_data_allows_is_refused_with_the_fix():
@@ -69,7 +79,9 @@ def test_the_output_sends_a_long_reply_in_pieces_with_the_keyboard_under_the_las
     assert len(sent) == 2
     assert "\n".join(call.params["text"] for call in sent) == text
     assert [call.params.get("reply_markup") for call in sent] == [
-        None, {"inline_keyboard": [[{"text": "Sí", "callback_data": "/affirm"}]]}]
+        None,
+        {"inline_keyboard": [[{"text": "Sí", "callback_data": "/affirm"}]]},
+    ]
     assert {call.params["chat_id"] for call in sent} == {777}
 
 
@@ -82,10 +94,13 @@ def test_an_update_whose_turn_failed_is_processed_when_telegram_resends_it(tmp_p
     from bot.channels.seen_events import SqlSeenEvents
     from bot.channels.telegram import TelegramSettings, TelegramWebhookInput
 
-    channel = TelegramWebhookInput(TelegramSettings("42:t", "secret", telegram_api.url),
-                                   SqlSeenEvents(f"sqlite:///{tmp_path / 'tracker.db'}"))
-    update = {"update_id": 9001, "message": {"text": "Hola", "from": {"id": 5, "language_code": "es"},
-                                             "chat": {"id": 5, "type": "private"}}}
+    channel = TelegramWebhookInput(
+        TelegramSettings("42:t", "secret", telegram_api.url), SqlSeenEvents(f"sqlite:///{tmp_path / 'tracker.db'}")
+    )
+    update = {
+        "update_id": 9001,
+        "message": {"text": "Hola", "from": {"id": 5, "language_code": "es"}, "chat": {"id": 5, "type": "private"}},
+    }
     received = []
 
     async def failing_bot(message):

@@ -17,12 +17,22 @@ def write(path, *records):
 
 
 def record(entry_id, question, answer):
-    return {"id": entry_id, "questions": [question], "answer": answer, "language": "en", "updated_at": "2024-01-01T00:00:00Z"}
+    return {
+        "id": entry_id,
+        "questions": [question],
+        "answer": answer,
+        "language": "en",
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
 
 
 def test_build_add_remove_round_trip(tmp_path, encoder_dir, capsys):
     store = ["kb", "--store", str(tmp_path / "kb"), "--encoder", str(encoder_dir)]
-    source = write(tmp_path / "a.jsonl", record("gift", "Do you sell gift cards?", "Yes."), record("wool", "How to wash wool?", "Cold."))
+    source = write(
+        tmp_path / "a.jsonl",
+        record("gift", "Do you sell gift cards?", "Yes."),
+        record("wool", "How to wash wool?", "Cold."),
+    )
     main([*store, "build", str(source)])
     assert "2 answers, 2 questions, index flat" in capsys.readouterr().out
     main([*store, "add", str(write(tmp_path / "b.jsonl", record("ship", "Do you ship to Canada?", "Yes, to Canada.")))])

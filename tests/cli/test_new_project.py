@@ -14,8 +14,8 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -73,7 +73,7 @@ def stack(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[o
     served.stop()
 
 
-def send(stack, sender: str, text: str) -> List[str]:
+def send(stack, sender: str, text: str) -> list[str]:
     payload = json.dumps({"sender": sender, "message": text}).encode()
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     request = urllib.request.Request(url, payload, {"Content-Type": "application/json"})
@@ -81,7 +81,7 @@ def send(stack, sender: str, text: str) -> List[str]:
         return [reply["text"] for reply in json.loads(response.read()) if "text" in reply]
 
 
-def latest_message(stack, sender: str) -> Dict:
+def latest_message(stack, sender: str) -> dict:
     with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30) as response:
         return json.loads(response.read())["latest_message"]
 
@@ -105,8 +105,11 @@ def test_the_new_bot_answers_in_the_customers_language(project, stack, language,
 
 # (language, question, the answer in knowledge_base/faq.jsonl, written in that language)
 KNOWLEDGE_BASE_QUESTIONS = [
-    ("en", "Which countries do you ship to?",
-     "We ship to every country of the European Union, the United Kingdom and Switzerland."),
+    (
+        "en",
+        "Which countries do you ship to?",
+        "We ship to every country of the European Union, the United Kingdom and Switzerland.",
+    ),
     ("es", "¿Puedo pagar con PayPal?", "Sí, aceptamos PayPal, tarjetas Visa y Mastercard y transferencia bancaria."),
 ]
 

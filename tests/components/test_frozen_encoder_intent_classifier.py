@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict
 
 import pytest
 from rasa.engine.storage.resource import Resource
@@ -19,8 +18,13 @@ from tests.helpers.tiny_encoder import INTENTS, intents_training_data
 PROBES = ["where is my order", "refund please", "hello", "my money back", "order hello refund"]
 
 
-def config(model_path: Path, **overrides) -> Dict:
-    return {**FrozenEncoderIntentClassifier.get_default_config(), "model_path": str(model_path), "threads": 1, **overrides}
+def config(model_path: Path, **overrides) -> dict:
+    return {
+        **FrozenEncoderIntentClassifier.get_default_config(),
+        "model_path": str(model_path),
+        "threads": 1,
+        **overrides,
+    }
 
 
 def test_train_persist_reload_gives_identical_predictions(tiny_bert, tmp_path):
@@ -37,7 +41,9 @@ def test_train_persist_reload_gives_identical_predictions(tiny_bert, tmp_path):
 
 
 def test_ranking_length_limits_the_ranking(tiny_bert, tmp_path):
-    classifier = trained(FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert, ranking_length=2), intents_training_data())
+    classifier = trained(
+        FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert, ranking_length=2), intents_training_data()
+    )
     assert [len(r) for r in intent_rankings(classifier, PROBES)] == [2] * len(PROBES)
 
 

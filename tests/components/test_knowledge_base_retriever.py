@@ -21,8 +21,20 @@ from bot.knowledge.store import KnowledgeBaseStore
 from tests.helpers.knowledge_base import entry
 
 SOURCE = [
-    {"id": "gift", "questions": ["Do you sell gift cards?"], "answer": "Yes, we sell gift cards from EUR 10 to EUR 500.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
-    {"id": "wool", "questions": ["How do I wash a wool jumper?"], "answer": "Wash wool jumpers by hand in cold water and dry them flat.", "language": "en", "updated_at": "2024-01-01T00:00:00Z"},
+    {
+        "id": "gift",
+        "questions": ["Do you sell gift cards?"],
+        "answer": "Yes, we sell gift cards from EUR 10 to EUR 500.",
+        "language": "en",
+        "updated_at": "2024-01-01T00:00:00Z",
+    },
+    {
+        "id": "wool",
+        "questions": ["How do I wash a wool jumper?"],
+        "answer": "Wash wool jumpers by hand in cold water and dry them flat.",
+        "language": "en",
+        "updated_at": "2024-01-01T00:00:00Z",
+    },
 ]
 
 
@@ -32,7 +44,10 @@ def config(tmp_path: Path, encoder_dir: Path, **overrides):
         source.write_text("\n".join(json.dumps(r) for r in SOURCE) + "\n")
     return {
         **KnowledgeBaseRetriever.get_default_config(),
-        "store_dir": str(tmp_path / "kb"), "source": str(source), "model_path": str(encoder_dir), **overrides,
+        "store_dir": str(tmp_path / "kb"),
+        "source": str(source),
+        "model_path": str(encoder_dir),
+        **overrides,
     }
 
 
@@ -104,10 +119,16 @@ def test_takes_over_only_weak_or_out_of_scope_turns_with_a_close_answer(tmp_path
         found = taken.get(KNOWLEDGE_BASE)
         assert found["answered"] and found["answer_id"] == expected and found["answer_language"] == "en"
         confidence = component.takeover_confidence(found["score"])
-        assert taken.get(INTENT) == {"name": "knowledge_base_question", "confidence": pytest.approx(confidence, abs=1e-3)}
+        assert taken.get(INTENT) == {
+            "name": "knowledge_base_question",
+            "confidence": pytest.approx(confidence, abs=1e-3),
+        }
         assert 0.8 <= confidence <= 1.0  # above the FallbackClassifier's threshold (config.yml)
         ranking = taken.get(INTENT_RANKING_KEY)
-        assert ranking[0]["name"] == "knowledge_base_question" and ranking[0]["confidence"] - ranking[1]["confidence"] > 0.5
+        assert (
+            ranking[0]["name"] == "knowledge_base_question"
+            and ranking[0]["confidence"] - ranking[1]["confidence"] > 0.5
+        )
     # A confident intent keeps priority; the knowledge base only records what it offered.
     assert confident.get(INTENT)["name"] == "payment_methods"
     assert confident.get(KNOWLEDGE_BASE)["answer_id"] == "gift" and not confident.get(KNOWLEDGE_BASE)["answered"]

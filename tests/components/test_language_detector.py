@@ -20,7 +20,11 @@ def detect(text: str, metadata=None) -> Message:
 
 def test_clear_turn_sets_language_and_emits_the_slot_entity():
     message = detect("Wo ist meine Bestellung?")
-    assert (message.get("language"), message.get("language_method"), message.get("language_supported")) == ("de", "model", True)
+    assert (message.get("language"), message.get("language_method"), message.get("language_supported")) == (
+        "de",
+        "model",
+        True,
+    )
     assert [(e["entity"], e["value"], e["extractor"]) for e in message.get("entities")] == [
         ("language", "de", "LanguageDetector")
     ]
@@ -43,7 +47,11 @@ def test_channel_hint_breaks_a_tie():
 
 def test_unsupported_turn_is_marked_and_keeps_the_slot():
     message = detect("Chcę anulować moje zamówienie, proszę")
-    assert (message.get("language"), message.get("language_supported"), message.get("language_detected")) == (None, False, "pl")
+    assert (message.get("language"), message.get("language_supported"), message.get("language_detected")) == (
+        None,
+        False,
+        "pl",
+    )
     assert message.get("language_method") == "unsupported"
     assert message.get("supported_languages") == LanguageDetector.get_default_config()["supported_languages"]
     assert not message.get("entities")

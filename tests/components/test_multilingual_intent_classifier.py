@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ from tests.helpers.tiny_encoder import INTENTS, build_tiny_encoder, intents_trai
 PROBES = ["where is my order", "refund please", "hello", "my money back", "order hello refund"]
 
 
-def config(model_path: Path, **overrides) -> Dict:
+def config(model_path: Path, **overrides) -> dict:
     return {
         **MultilingualIntentClassifier.get_default_config(),
         "model_path": str(model_path),
@@ -40,11 +39,11 @@ def config(model_path: Path, **overrides) -> Dict:
     }
 
 
-def trained(storage_dir: Path, cfg: Dict) -> MultilingualIntentClassifier:
+def trained(storage_dir: Path, cfg: dict) -> MultilingualIntentClassifier:
     return trained_component(MultilingualIntentClassifier, storage_dir, cfg, intents_training_data())
 
 
-def reload(storage_dir: Path, cfg: Dict) -> MultilingualIntentClassifier:
+def reload(storage_dir: Path, cfg: dict) -> MultilingualIntentClassifier:
     return reloaded(MultilingualIntentClassifier, storage_dir, cfg)
 
 
@@ -89,9 +88,12 @@ def test_refit_learns_the_held_out_validation_examples_too(tiny_bert, tmp_path):
 
     def confidence_in_the_right_intent(classifier):
         ranked = intent_rankings(classifier, [examples[i][0] for i in validation])
-        return np.mean([
-            next(r["confidence"] for r in ranking if r["name"] == examples[i][1]) for ranking, i in zip(ranked, validation)
-        ])
+        return np.mean(
+            [
+                next(r["confidence"] for r in ranking if r["name"] == examples[i][1])
+                for ranking, i in zip(ranked, validation)
+            ]
+        )
 
     assert confidence_in_the_right_intent(refit) > confidence_in_the_right_intent(held_out_only)
 
@@ -182,9 +184,16 @@ def test_real_encoder_fine_tunes_reloads_identically_and_transfers(encoder_dir, 
 
     keep = {"order_status", "cancel_order", "password_reset", "greet"}
     examples = [
-        e for e in load_nlu_examples(PROJECT_DIR / "training_data" / "nlu") if e.intent in keep and e.language in {"en", "es"}
+        e
+        for e in load_nlu_examples(PROJECT_DIR / "training_data" / "nlu")
+        if e.intent in keep and e.language in {"en", "es"}
     ]
-    cfg = {**MultilingualIntentClassifier.get_default_config(), "model_path": str(encoder_dir), "epochs": 2, "trainable_layers": 2}
+    cfg = {
+        **MultilingualIntentClassifier.get_default_config(),
+        "model_path": str(encoder_dir),
+        "epochs": 2,
+        "trainable_layers": 2,
+    }
     classifier = trained_component(MultilingualIntentClassifier, tmp_path, cfg, to_training_data(examples))
     # German and Japanese were never in the training data.
     probes = ["Wo ist meine Bestellung?", "パスワードを忘れました", "Ich möchte meine Bestellung stornieren", "Hallo!"]

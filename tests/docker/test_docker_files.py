@@ -67,7 +67,9 @@ def test_compose_secrets_have_no_defaults_and_services_use_project_modules():
         command = service.get("command") or []
         if "-m" in command:
             module = command[command.index("-m") + 1]
-            assert module in {"rasa", "rasa_sdk"} or (PROJECT_DIR / (module.replace(".", "/") + ".py")).is_file(), module
+            assert module in {"rasa", "rasa_sdk"} or (PROJECT_DIR / (module.replace(".", "/") + ".py")).is_file(), (
+                module
+            )
 
 
 def test_production_endpoints_read_every_variable_compose_sets():

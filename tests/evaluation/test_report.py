@@ -7,7 +7,13 @@ from collections import Counter
 
 import pytest
 
-from bot.evaluation.datasets import Example, cross_validation_folds, held_out_split, load_nlu_examples, per_intent_sample
+from bot.evaluation.datasets import (
+    Example,
+    cross_validation_folds,
+    held_out_split,
+    load_nlu_examples,
+    per_intent_sample,
+)
 from bot.evaluation.report import Prediction, write_report
 from tests.conftest import LANGUAGES, PROJECT_DIR
 
@@ -28,8 +34,14 @@ def test_report_files_and_shape_match_rasa_test_nlu(tmp_path):
     assert report["goodbye"]["recall"] == 0.5 and report["accuracy"] == 0.8
     assert report["greet"]["confused_with"] == {} and report["goodbye"]["confused_with"] == {"greet": 1}
     errors = json.loads((tmp_path / "intent_errors.json").read_text())
-    assert errors == [{"text": "bye", "intent": "goodbye", "language": "en",
-                       "intent_prediction": {"name": "greet", "confidence": 0.4}}]
+    assert errors == [
+        {
+            "text": "bye",
+            "intent": "goodbye",
+            "language": "en",
+            "intent_prediction": {"name": "greet", "confidence": 0.4},
+        }
+    ]
     png = (tmp_path / "intent_confusion_matrix.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 5000
     assert summary["per_language"] == {"en": {"accuracy": 0.6667, "support": 3}, "es": {"accuracy": 1.0, "support": 2}}

@@ -7,7 +7,7 @@ from there, and compare what both give on the same messages.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Type, TypeVar
+from typing import Any, TypeVar
 
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -23,25 +23,25 @@ def _context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "test")
 
 
-def created(component: Type[Component], storage_dir: Path, config: Dict[str, Any]) -> Component:
+def created(component: type[Component], storage_dir: Path, config: dict[str, Any]) -> Component:
     """`component` as `rasa train` creates it, storing into `storage_dir`."""
     storage_dir.mkdir(parents=True, exist_ok=True)
     return component.create(config, LocalModelStorage(storage_dir), Resource(RESOURCE), _context())
 
 
-def trained(component: Type[Component], storage_dir: Path, config: Dict[str, Any], data: TrainingData) -> Component:
+def trained(component: type[Component], storage_dir: Path, config: dict[str, Any], data: TrainingData) -> Component:
     """`component` created and trained on `data` (which persists it into `storage_dir`)."""
     instance = created(component, storage_dir, config)
     instance.train(data)
     return instance
 
 
-def reloaded(component: Type[Component], storage_dir: Path, config: Dict[str, Any]) -> Component:
+def reloaded(component: type[Component], storage_dir: Path, config: dict[str, Any]) -> Component:
     """`component` loaded from `storage_dir` as the server loads a trained model."""
     return component.load(config, LocalModelStorage(storage_dir), Resource(RESOURCE), _context())
 
 
-def intent_rankings(component: GraphComponent, texts: List[str]) -> List[List[Dict[str, Any]]]:
+def intent_rankings(component: GraphComponent, texts: list[str]) -> list[list[dict[str, Any]]]:
     """The intent ranking `component.process` puts on a message of each text."""
     messages = [Message(data={"text": t}) for t in texts]
     component.process(messages)

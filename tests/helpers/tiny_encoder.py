@@ -9,18 +9,34 @@ made available to a test folder by importing them in its conftest.py.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-INTENTS: Dict[str, List[str]] = {
-    "order_status": ["where is my order", "order status please", "track my order", "my order has not arrived",
-                     "when does my order come", "status of order", "order tracking", "where is the order now"],
-    "refund": ["i want a refund", "give my money back", "refund please", "money back for the shoes",
-               "how do i get a refund", "refund my payment", "i need my money back", "refund status money"],
+INTENTS: dict[str, list[str]] = {
+    "order_status": [
+        "where is my order",
+        "order status please",
+        "track my order",
+        "my order has not arrived",
+        "when does my order come",
+        "status of order",
+        "order tracking",
+        "where is the order now",
+    ],
+    "refund": [
+        "i want a refund",
+        "give my money back",
+        "refund please",
+        "money back for the shoes",
+        "how do i get a refund",
+        "refund my payment",
+        "i need my money back",
+        "refund status money",
+    ],
     "greet": ["hello", "hi there", "good morning", "hey", "hello bot", "hi", "morning hello", "hey hello"],
 }
 WORDS = sorted({w for examples in INTENTS.values() for text in examples for w in text.split()})
@@ -36,8 +52,15 @@ def build_tiny_encoder(folder: Path, model_type: str = "bert", seed: int = 0) ->
     vocab = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]", *WORDS, "where", "is", "my", "money"]
     (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n")
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), pad_token="[PAD]")
-    settings = dict(vocab_size=len(dict.fromkeys(vocab)), hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
-                    intermediate_size=64, max_position_embeddings=72, pad_token_id=1)
+    settings = dict(
+        vocab_size=len(dict.fromkeys(vocab)),
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=72,
+        pad_token_id=1,
+    )
     torch.manual_seed(seed)
     if model_type == "bert":
         model = BertModel(BertConfig(**settings))

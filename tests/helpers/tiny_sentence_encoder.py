@@ -44,7 +44,9 @@ def build_tiny_sentence_encoder(folder: Path, identity: str = "tiny-sentence-enc
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=400,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tokenizer.train_from_iterator([MERGE_CORPUS], trainer=trainer)
@@ -53,12 +55,22 @@ def build_tiny_sentence_encoder(folder: Path, identity: str = "tiny-sentence-enc
         special_tokens=[(token, tokenizer.token_to_id(token)) for token in ("[CLS]", "[SEP]")],
     )
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]", model_max_length=MAX_TOKENS,
+        tokenizer_object=tokenizer,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=MAX_TOKENS,
     )
     config = BertConfig(
-        vocab_size=tokenizer.get_vocab_size(), hidden_size=DIMENSION, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=MAX_TOKENS, pad_token_id=fast.pad_token_id,
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=DIMENSION,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=MAX_TOKENS,
+        pad_token_id=fast.pad_token_id,
     )
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as transformer_dir:  # sentence-transformers loads modules from a folder
@@ -67,7 +79,8 @@ def build_tiny_sentence_encoder(folder: Path, identity: str = "tiny-sentence-enc
         transformer = models.Transformer(transformer_dir, max_seq_length=MAX_TOKENS)
     pooling = models.Pooling(DIMENSION, pooling_mode="mean")
     encoder = SentenceTransformer(
-        modules=[transformer, pooling, models.Normalize()], device="cpu",
+        modules=[transformer, pooling, models.Normalize()],
+        device="cpu",
         prompts={"query": "query: ", "passage": "passage: "},
     )
     encoder.save(str(folder))

@@ -26,10 +26,20 @@ def build_tiny_marian(folder: Path) -> Path:
     tokenizer.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
     config = MarianConfig(
-        vocab_size=len(vocabulary), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_position_embeddings=64, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
-        forced_eos_token_id=1, max_length=24,
+        vocab_size=len(vocabulary),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+        forced_eos_token_id=1,
+        max_length=24,
     )
     torch.manual_seed(0)
     MarianMTModel(config).save_pretrained(folder)
@@ -55,9 +65,19 @@ def build_tiny_nllb(folder: Path) -> Path:
         tokenizer_object=tokenizer, src_lang="eng_Latn", tgt_lang="por_Latn", additional_special_tokens=list(NLLB_CODES)
     )
     config = M2M100Config(
-        vocab_size=len(vocabulary), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_position_embeddings=64, pad_token_id=1, eos_token_id=2, bos_token_id=0, decoder_start_token_id=2,
+        vocab_size=len(vocabulary),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=1,
+        eos_token_id=2,
+        bos_token_id=0,
+        decoder_start_token_id=2,
     )
     torch.manual_seed(0)
     M2M100ForConditionalGeneration(config).save_pretrained(folder)

@@ -35,7 +35,10 @@ def test_each_language_gets_the_right_answer_in_its_own_language(bot_stack, doma
     replies = send(bot_stack, sender, text)
     state = tracker(bot_stack, sender)
     parse = state["latest_message"]
-    print(f"[{language}] {text!r} -> intent={parse['intent']['name']} ({parse['intent']['confidence']:.2f}) reply={replies!r}")
+    print(
+        f"[{language}] {text!r} -> intent={parse['intent']['name']} "
+        f"({parse['intent']['confidence']:.2f}) reply={replies!r}"
+    )
     assert parse["intent"]["name"] == intent
     assert parse["language"] == language
     assert state["slots"]["language"] == language
@@ -63,7 +66,9 @@ def test_handoff_opens_a_ticket_and_answers_in_korean(bot_stack, domain, shop_db
     replies = send(bot_stack, sender, "사람 상담원과 직접 이야기하고 싶어요")
     engine = sa.create_engine(shop_db_url)
     with engine.connect() as connection:
-        ticket = connection.execute(sa.text("SELECT ticket_id, language FROM handoff_tickets WHERE sender_id = :s"), {"s": sender}).one()
+        ticket = connection.execute(
+            sa.text("SELECT ticket_id, language FROM handoff_tickets WHERE sender_id = :s"), {"s": sender}
+        ).one()
     assert ticket.language == "ko"
     assert replies == [authored(domain, "utter_handoff", "ko", ticket_id=str(ticket.ticket_id))]
 

@@ -23,7 +23,10 @@ def test_a_spanish_question_is_answered_from_an_english_historical_answer(bot_st
     replies = send(bot_stack, sender, "¿Cómo tengo que lavar un jersey de lana para que no se estropee?")
     state = tracker(bot_stack, sender)
     parse = state["latest_message"]
-    print(f"replies={replies!r} intent={parse['intent']} kb={ {k: v for k, v in parse['knowledge_base'].items() if k != 'hits'} }")
+    print(
+        f"replies={replies!r} intent={parse['intent']} "
+        f"kb={ {k: v for k, v in parse['knowledge_base'].items() if k != 'hits'} }"
+    )
 
     assert parse["intent"]["name"] == "knowledge_base_question"
     assert parse["knowledge_base"]["answered"] and parse["knowledge_base"]["answer_id"] == "care-001"

@@ -29,7 +29,11 @@ def test_german_to_korean_and_back_every_reply_follows(bot_stack, domain):
     assert (replies, slot) == ([authored(domain, "utter_cancel_order", "de")], "de")
 
     replies, parse, slot = turn(bot_stack, sender, "카드 결제가 자꾸 실패해요")
-    assert (replies, slot, parse["language_method"]) == ([authored(domain, "utter_payment_problem", "ko")], "ko", "script")
+    assert (replies, slot, parse["language_method"]) == (
+        [authored(domain, "utter_payment_problem", "ko")],
+        "ko",
+        "script",
+    )
 
     # An order number alone carries no language: the conversation stays Korean.
     replies, parse, slot = turn(bot_stack, sender, "10047")
@@ -39,7 +43,9 @@ def test_german_to_korean_and_back_every_reply_follows(bot_stack, domain):
 
     replies, parse, slot = turn(bot_stack, sender, "Wo ist meine Bestellung? Sie ist noch nicht da.")
     assert (replies, slot) == ([authored(domain, "utter_ask_order_number", "de")], "de")
-    user_languages = [e["parse_data"].get("language") for e in tracker(bot_stack, sender)["events"] if e["event"] == "user"]
+    user_languages = [
+        e["parse_data"].get("language") for e in tracker(bot_stack, sender)["events"] if e["event"] == "user"
+    ]
     assert user_languages == ["de", "ko", None, "de"]
 
 
@@ -48,10 +54,16 @@ def test_unsupported_language_gets_the_spoken_languages_then_the_conversation_co
     replies, _, slot = turn(bot_stack, sender, "Ich möchte meine Bestellung bitte stornieren")
     assert slot == "de"
 
-    replies, parse, slot = turn(bot_stack, sender, "Przepraszam, czy mogę pisać po polsku? Moje zamówienie nie dotarło.")
+    replies, parse, slot = turn(
+        bot_stack, sender, "Przepraszam, czy mogę pisać po polsku? Moje zamówienie nie dotarło."
+    )
     print(f"[pl] -> {replies!r} {parse['intent']} {parse['language_method']} {parse['language_detected']}")
     assert parse["intent"]["name"] == "unsupported_language"
-    assert (parse["language_supported"], parse["language_detected"], parse["language_method"]) == (False, "pl", "unsupported")
+    assert (parse["language_supported"], parse["language_detected"], parse["language_method"]) == (
+        False,
+        "pl",
+        "unsupported",
+    )
     assert slot == "de"
     assert replies == [authored(domain, "utter_unsupported_language", "de", languages=SPOKEN)]
 

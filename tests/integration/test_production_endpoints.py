@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Iterator, List
+from collections.abc import Iterator
 
 import psycopg2
 import pytest
@@ -38,7 +38,7 @@ def tracker_database() -> Iterator[str]:
     _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-async def _drain(queue_name: str) -> List[dict]:
+async def _drain(queue_name: str) -> list[dict]:
     import aio_pika
 
     connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
@@ -90,7 +90,9 @@ def test_conversation_is_stored_in_postgresql_and_published_to_rabbitmq(producti
     replies = send(production_stack, sender, "Ich habe mein Passwort vergessen und komme nicht mehr rein")
     assert replies, "the bot answered nothing"
 
-    engine = sa.create_engine(f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{tracker_database}")
+    engine = sa.create_engine(
+        f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{tracker_database}"
+    )
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}

@@ -11,7 +11,6 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from typing import Dict, List
 
 import pytest
 
@@ -23,7 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KB_RESPONSE = "utter_knowledge_base_answer"
 
 
-def bot_events(stack, sender: str) -> List[Dict]:
+def bot_events(stack, sender: str) -> list[dict]:
     return [event for event in tracker(stack, sender)["events"] if event["event"] == "bot"]
 
 
@@ -60,7 +59,8 @@ def knowledge_base_reply(stack, sender: str, text: str) -> tuple:
 def api(stack, method: str, path: str, body=None, token: str | None = AGENT_TOKEN) -> tuple:
     """(status, JSON body) of a call to the translation memory API."""
     request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/translation_memory{path}", method=method,
+        f"{stack.rasa_url}/webhooks/translation_memory{path}",
+        method=method,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
     )
@@ -83,8 +83,13 @@ def test_an_agent_correction_through_the_api_is_what_the_next_customer_reads(bot
     _, metadata = knowledge_base_reply(bot_stack, f"tr-api-1-{uuid.uuid4().hex[:8]}", PT_KB_QUESTION)
     english = metadata["original_text"]
     corrected = f"Consulte o saldo do cartão-presente em {BALANCE_URL} com o número e o PIN do cartão."
-    correction = {"source_text": english, "translation": corrected, "source_language": "en",
-                  "target_language": "pt", "author": "agent-7"}
+    correction = {
+        "source_text": english,
+        "translation": corrected,
+        "source_language": "en",
+        "target_language": "pt",
+        "author": "agent-7",
+    }
 
     # Refused without the token, with a forged one, or with a translation that drops the link.
     assert api(bot_stack, "POST", "/entries", correction, token=None)[0] == 401

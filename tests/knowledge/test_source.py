@@ -11,13 +11,20 @@ from bot.knowledge.source import SourceError, load_entries
 from tests.conftest import PROJECT_DIR
 
 GOOD = {
-    "id": "gift-1", "questions": ["Do you sell gift cards?", "¿Vendéis tarjetas regalo?"], "answer": "Yes.",
-    "language": "en", "tags": ["gift-cards"], "updated_at": "2024-01-02T09:00:00Z",
+    "id": "gift-1",
+    "questions": ["Do you sell gift cards?", "¿Vendéis tarjetas regalo?"],
+    "answer": "Yes.",
+    "language": "en",
+    "tags": ["gift-cards"],
+    "updated_at": "2024-01-02T09:00:00Z",
 }
 
 
 def write_jsonl(path: Path, *records) -> Path:
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -40,7 +47,7 @@ def test_jsonl_and_csv_give_the_same_entry(tmp_path):
     csv_file = tmp_path / "b.csv"
     csv_file.write_text(
         "id,questions,answer,language,tags,updated_at\n"
-        "gift-2,\"Do you sell gift cards?|¿Vendéis tarjetas regalo?\",Yes.,en,gift-cards,2024-01-02T09:00:00Z\n",
+        'gift-2,"Do you sell gift cards?|¿Vendéis tarjetas regalo?",Yes.,en,gift-cards,2024-01-02T09:00:00Z\n',
         encoding="utf-8",
     )
     [from_json], [from_csv] = load_entries(jsonl), load_entries(csv_file)
@@ -84,7 +91,9 @@ def test_csv_without_a_required_column_names_it(tmp_path):
     assert "CSV header lacks column(s) ['questions', 'updated_at']" in problems_of(path)
 
 
-@pytest.mark.parametrize("name, expected", [("kb.txt", "unsupported file type '.txt'"), ("missing.jsonl", "no such file")])
+@pytest.mark.parametrize(
+    "name, expected", [("kb.txt", "unsupported file type '.txt'"), ("missing.jsonl", "no such file")]
+)
 def test_unusable_paths_say_what_is_wrong(tmp_path, name, expected):
     if name.endswith(".txt"):
         (tmp_path / name).write_text("x")

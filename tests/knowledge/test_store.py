@@ -78,7 +78,10 @@ def test_build_commits_a_manifest_naming_the_index_the_encoder_and_the_centroids
     assert [p.name for p in (tmp_path / "kb").glob("index-*.faiss")] == [manifest["index_file"]]
     hit = best(retriever(store, tiny_encoder_dir), "Do you sell gift cards?")
     assert (hit.entry_id, hit.answer, hit.language, hit.tags) == (
-        "gift", "Yes, gift cards from EUR 10 to EUR 500.", "en", ("test",)
+        "gift",
+        "Yes, gift cards from EUR 10 to EUR 500.",
+        "en",
+        ("test",),
     )
     assert hit.question_score == pytest.approx(1.0, abs=1e-4)
 
@@ -162,9 +165,11 @@ def test_a_write_failing_before_its_commit_leaves_the_previous_knowledge_base_us
     committed = store.manifest_path.read_text()
 
     if crash_point == "index file":
+
         def crash(index, path):  # half a file on disk, then the write fails
             Path(path).write_bytes(b"\x00" * 100)
             raise Crash()
+
         monkeypatch.setattr(faiss, "write_index", crash)
     else:
         monkeypatch.setattr(store_module, "write_text_atomically", lambda path, text: (_ for _ in ()).throw(Crash()))
@@ -217,8 +222,12 @@ def test_a_writer_killed_mid_write_leaves_the_previous_knowledge_base_usable(
 
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_WRITER, str(folder), crash_point],
-        cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
-        capture_output=True, text=True, timeout=120, check=False,
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert leftovers(folder)  # the killed writer got as far as writing files

@@ -15,8 +15,18 @@ def identifier() -> LanguageIdentifier:
 
 def test_short_turns_keep_the_language_and_clear_turns_switch_it(identifier):
     conversation = ConversationLanguage("en")
-    replies = [conversation.update(identifier.identify(text)) for text in
-               ["Ich möchte meine Bestellung stornieren", "ok", "10045", "👍", "주문을 취소하고 싶어요", "네", "danke"]]
+    replies = [
+        conversation.update(identifier.identify(text))
+        for text in [
+            "Ich möchte meine Bestellung stornieren",
+            "ok",
+            "10045",
+            "👍",
+            "주문을 취소하고 싶어요",
+            "네",
+            "danke",
+        ]
+    ]
     assert replies == ["de", "de", "de", "de", "ko", "ko", "de"]
 
 

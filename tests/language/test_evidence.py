@@ -26,8 +26,17 @@ def test_strip_keeps_letters_and_combining_marks():
 
 @pytest.mark.parametrize(
     "letters, script",
-    [("Bestellung", "latin"), ("주문", "hangul"), ("注文した", "kana"), ("订单", "han"), ("заказ", "cyrillic"),
-     ("طلب", "arabic"), ("ऑर्डर", "devanagari"), ("προϊόν", "greek"), ("สินค้า", "thai")],
+    [
+        ("Bestellung", "latin"),
+        ("주문", "hangul"),
+        ("注文した", "kana"),
+        ("订单", "han"),
+        ("заказ", "cyrillic"),
+        ("طلب", "arabic"),
+        ("ऑर्डर", "devanagari"),
+        ("προϊόν", "greek"),
+        ("สินค้า", "thai"),
+    ],
 )
 def test_dominant_script(letters, script):
     assert dominant_script(letters).script == script
@@ -35,8 +44,12 @@ def test_dominant_script(letters, script):
 
 @pytest.mark.parametrize(
     "letters, script",
-    [("제 iPhone Pro Max 주문이 안 왔어요", "hangul"), ("Share to Twitter Facebook Pinterest एक बार अवंतिपुर में साधु आए", "devanagari"),
-     ("Order 注文", "han"), ("How do I write 감사합니다 in the gift message field", "latin")],
+    [
+        ("제 iPhone Pro Max 주문이 안 왔어요", "hangul"),
+        ("Share to Twitter Facebook Pinterest एक बार अवंतिपुर में साधु आए", "devanagari"),
+        ("Order 注文", "han"),
+        ("How do I write 감사합니다 in the gift message field", "latin"),
+    ],
 )
 def test_latin_brand_names_do_not_outweigh_the_customers_own_script(letters, script):
     assert dominant_script(letters).script == script

@@ -43,7 +43,19 @@ def test_sentences_in_every_demo_language(identifier, text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["10045", "👍", "?", "#10045 !!", "https://shop.example.com/a?b=1", "anna@example.com", "ok", "OK 👍", "lol", "@support"]
+    "text",
+    [
+        "10045",
+        "👍",
+        "?",
+        "#10045 !!",
+        "https://shop.example.com/a?b=1",
+        "anna@example.com",
+        "ok",
+        "OK 👍",
+        "lol",
+        "@support",
+    ],
 )
 def test_turns_without_language_are_undecided(identifier, text):
     guess = identifier.identify(text)
@@ -52,8 +64,18 @@ def test_turns_without_language_are_undecided(identifier, text):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("danke", "de"), ("sí", "es"), ("obrigado", "pt"), ("merci", "fr"), ("grazie", "it"), ("thanks", "en"),
-     ("ok danke", "de"), ("vielen Dank!", "de"), ("muchas gracias", "es"), ("grazie mille", "it")],
+    [
+        ("danke", "de"),
+        ("sí", "es"),
+        ("obrigado", "pt"),
+        ("merci", "fr"),
+        ("grazie", "it"),
+        ("thanks", "en"),
+        ("ok danke", "de"),
+        ("vielen Dank!", "de"),
+        ("muchas gracias", "es"),
+        ("grazie mille", "it"),
+    ],
 )
 def test_short_chat_words_decide_by_the_lexicon(identifier, text, expected):
     guess = identifier.identify(text)
@@ -110,7 +132,9 @@ def test_script_decides_without_a_model(identifier):
 
 
 def test_order_numbers_and_links_do_not_change_the_language(identifier):
-    assert identifier.identify("Bestellung 10045 ist nicht angekommen: https://shop.example.com/o/10045").language == "de"
+    assert (
+        identifier.identify("Bestellung 10045 ist nicht angekommen: https://shop.example.com/o/10045").language == "de"
+    )
     assert identifier.identify("注文番号10045の配送状況を教えてください").language == "ja"
 
 
@@ -129,14 +153,21 @@ def test_order_numbers_and_links_do_not_change_the_language(identifier):
 )
 def test_clearly_unsupported_languages_are_recognised(identifier, text, detected):
     guess = identifier.identify(text)
-    assert (guess.language, guess.supported, guess.method, guess.detected) == (None, False, METHOD_UNSUPPORTED, detected)
+    assert (guess.language, guess.supported, guess.method, guess.detected) == (
+        None,
+        False,
+        METHOD_UNSUPPORTED,
+        detected,
+    )
 
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("르노삼성 부산공장은 사원대표위원회(ERO·Employee Representative Organization)가 노조 역할을 대신한다.", "ko"),
-     ("Share to Twitter Share to Facebook Share to Pinterest एक बार अवंतिपुर में साधु आए।", "hi"),
-     ("बहुत संवेदनशील आलेख।", "hi")],
+    [
+        ("르노삼성 부산공장은 사원대표위원회(ERO·Employee Representative Organization)가 노조 역할을 대신한다.", "ko"),
+        ("Share to Twitter Share to Facebook Share to Pinterest एक बार अवंतिपुर में साधु आए।", "hi"),
+        ("बहुत संवेदनशील आलेख।", "hi"),
+    ],
 )
 def test_mixed_scripts_and_short_hindi_stay_in_the_customers_language(identifier, text, expected):
     guess = identifier.identify(text)

@@ -17,12 +17,19 @@ def edit_kind(original: str, noisy: str) -> str:
         diff = [i for i, (a, b) in enumerate(zip(original, noisy)) if a != b]
         if len(diff) == 1:
             return "replace"
-        if len(diff) == 2 and diff[1] == diff[0] + 1 and original[diff[0]] == noisy[diff[1]] and original[diff[1]] == noisy[diff[0]]:
+        if (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and original[diff[0]] == noisy[diff[1]]
+            and original[diff[1]] == noisy[diff[0]]
+        ):
             return "swap"
     return ""
 
 
-@pytest.mark.parametrize("text", ["I want to cancel my order", "Wo ist meine Bestellung?", "Где мой заказ", "¿Dónde está mi pedido?"])
+@pytest.mark.parametrize(
+    "text", ["I want to cancel my order", "Wo ist meine Bestellung?", "Где мой заказ", "¿Dónde está mi pedido?"]
+)
 def test_a_copy_has_one_slip_in_one_word_and_keeps_the_rest(text):
     rng = random.Random(0)
     kinds = set()

@@ -45,7 +45,9 @@ def nlg() -> TranslatingNLG:
 
 
 def test_authored_variant_in_the_slot_language(nlg):
-    message = asyncio.run(nlg.generate("utter_order_shipped", tracker_with(SlotSet("language", "de")), "rest", order_id="10045"))
+    message = asyncio.run(
+        nlg.generate("utter_order_shipped", tracker_with(SlotSet("language", "de")), "rest", order_id="10045")
+    )
     assert message["text"] == "Bestellung 10045 ist unterwegs."
     assert (message["language"], message["translation"]) == ("de", "authored")
 

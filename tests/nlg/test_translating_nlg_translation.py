@@ -95,7 +95,9 @@ def test_an_agent_correction_is_what_the_customer_gets_next_time(nlg):
     nlg.pipeline.memory.add_translation(
         ANSWER,
         "O pedido 10045 já foi enviado. Acompanhe em https://shop.example.com/track/10045.",
-        "en", "pt", author="agent-7",
+        "en",
+        "pt",
+        author="agent-7",
     )
     message = kb_answer(nlg, "pt")
     assert message["translation"] == "memory"
@@ -135,7 +137,10 @@ def test_english_only_response_is_translated_with_its_slot_value_and_buttons(nlg
 def test_a_broken_model_folder_stops_the_nlg_at_creation_naming_the_folder(tmp_path):
     config = EndpointConfig(
         type="bot.nlg.translating_nlg.TranslatingNLG",
-        translation={"memory_url": None, "backends": {"de": {"type": "bergamot", "models": {"de-en": str(tmp_path / "deen")}}}},
+        translation={
+            "memory_url": None,
+            "backends": {"de": {"type": "bergamot", "models": {"de-en": str(tmp_path / "deen")}}},
+        },
     )
     with pytest.raises(ModelFolderError, match=str(tmp_path / "deen")):
         TranslatingNLG(config, DOMAIN)
@@ -148,7 +153,10 @@ def test_rasa_agent_creation_fails_on_a_missing_model_folder(tmp_path):
 
     nlg = EndpointConfig(
         type="bot.nlg.translating_nlg.TranslatingNLG",
-        translation={"memory_url": None, "backends": {"hf": {"type": "huggingface", "model_path": str(tmp_path / "nllb"), "pairs": ["en-ko"]}}},
+        translation={
+            "memory_url": None,
+            "backends": {"hf": {"type": "huggingface", "model_path": str(tmp_path / "nllb"), "pairs": ["en-ko"]}},
+        },
     )
     with pytest.raises(ModelFolderError, match=f"'{tmp_path / 'nllb'}' does not exist"):
         asyncio.run(load_agent(endpoints=AvailableEndpoints(nlg=nlg)))

@@ -43,17 +43,30 @@ def test_every_test_story_goes_as_written(demo_model: Path, tmp_path: Path):
     endpoints.write_text("{}\n")
     results = tmp_path / "results"
     command = [
-        sys.executable, "-m", "rasa", "test", "core",
-        "--model", str(demo_model),
-        "--stories", str(TEST_STORIES),
+        sys.executable,
+        "-m",
+        "rasa",
+        "test",
+        "core",
+        "--model",
+        str(demo_model),
+        "--stories",
+        str(TEST_STORIES),
         "--e2e",
-        "--endpoints", str(endpoints),
-        "--out", str(results),
+        "--endpoints",
+        str(endpoints),
+        "--out",
+        str(results),
         "--no-plot",
     ]
     run = subprocess.run(
-        command, cwd=PROJECT_DIR, env=offline_environment({"PYTHONPATH": str(PROJECT_DIR)}),
-        capture_output=True, text=True, timeout=1800, check=False,
+        command,
+        cwd=PROJECT_DIR,
+        env=offline_environment({"PYTHONPATH": str(PROJECT_DIR)}),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-4000:]
     # `rasa test` exits 0 with failed stories; they are in its report and failed_test_stories.yml.

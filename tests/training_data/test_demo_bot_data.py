@@ -41,7 +41,9 @@ def test_every_response_is_authored_in_every_language_with_the_same_placeholders
     for name, variants in domain.responses.items():
         if all(re.fullmatch(r"\s*(\{\w+\}\s*)+", v.get("text", "")) for v in variants):
             continue  # only placeholders (e.g. a knowledge-base answer): nothing to author
-        by_language = {c["value"]: v["text"] for v in variants for c in v.get("condition", []) if c["name"] == "language"}
+        by_language = {
+            c["value"]: v["text"] for v in variants for c in v.get("condition", []) if c["name"] == "language"
+        }
         if sorted(by_language) != sorted(LANGUAGES):
             problems.append(f"{name}: languages {sorted(by_language)}")
             continue

@@ -64,8 +64,16 @@ def test_errors_name_the_folder_or_the_setting(tiny_marian, tmp_path):
 
 def test_an_nllb_folder_translates_any_configured_pair_and_names_a_missing_language(tmp_path):
     folder = build_tiny_nllb(tmp_path / "tiny-nllb")
-    model = create_backend("nllb", {"type": "huggingface", "model_path": str(folder), "pairs": ["en-pt", "pt-de"],
-                                    "max_new_tokens": 8, "batch_size": 2})
+    model = create_backend(
+        "nllb",
+        {
+            "type": "huggingface",
+            "model_path": str(folder),
+            "pairs": ["en-pt", "pt-de"],
+            "max_new_tokens": 8,
+            "batch_size": 2,
+        },
+    )
     assert model.family == "nllb"
     outputs = model.translate_batch(["your order has shipped", "", "thanks for shopping"], "en", "pt")
     assert outputs[1] == "" and outputs[0] and outputs[2]

@@ -55,7 +55,9 @@ def test_agent_correction_wins_over_the_cached_machine_translation(memory_url, p
 def test_a_second_correction_replaces_the_first_and_other_processes_see_it(memory_url, pair):
     writer, reader = TranslationMemory(memory_url, PROTECTOR), TranslationMemory(memory_url, PROTECTOR)
     writer.add_translation("Thanks for shopping at Cobalt Shop!", "Obrigado por comprar na Cobalt Shop!", *pair)
-    writer.add_translation("Thanks for shopping at Cobalt Shop!", "Valeu por comprar na Cobalt Shop!", *pair, author="bia")
+    writer.add_translation(
+        "Thanks for shopping at Cobalt Shop!", "Valeu por comprar na Cobalt Shop!", *pair, author="bia"
+    )
     entry = reader.lookup(reader.key("Thanks for shopping at Cobalt Shop!"), *pair)
     assert entry.target_key == "Valeu por comprar na ⟦1⟧!"
     assert [e.id for e in reader.entries(*pair)] == [entry.id]

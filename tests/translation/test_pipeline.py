@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -30,12 +30,12 @@ class ScramblingBackend(TranslationBackend):
     def pairs(self) -> Sequence[Pair]:
         return self._pairs
 
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         return [f"X7 {text.upper().replace('X1', '')} X2 X2" for text in texts]
 
 
 class BrokenBackend(ScramblingBackend):
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> List[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         raise BackendError("engine crashed")
 
 
@@ -89,7 +89,8 @@ def test_no_pair_falls_back_to_the_pivot_language(pipeline):
 def test_pivot_route_goes_through_english(bergamot):
     pipeline = TranslationPipeline([bergamot, ScramblingBackend("de-model", [("en", "de")])], SpanProtector())
     assert [(s.backend.name, s.source, s.target) for s in pipeline.route("pt", "de")] == [
-        ("bergamot", "pt", "en"), ("de-model", "en", "de")
+        ("bergamot", "pt", "en"),
+        ("de-model", "en", "de"),
     ]
     result = pipeline.translate("O pedido 10045 foi enviado.", "pt", "de")
     assert result.path == "mt:bergamot+de-model" and result.text.count("10045") == 1

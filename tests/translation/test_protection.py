@@ -17,8 +17,14 @@ PROTECTOR = SpanProtector(glossary=["Cobalt Shop", "Cobalt Shop Plus", "Cobalt K
         ("Write to help@cobalt.example or call +1 800 555 0100.", ["help@cobalt.example", "+1 800 555 0100"]),
         ("Order #10045 and ORD-2024-0007 arrive 2024-05-01.", ["#10045", "ORD-2024-0007", "2024-05-01"]),
         ("Refund: $49.90, 49,90 EUR, R$ 12,00 and 12€.", ["$49.90", "49,90 EUR", "R$ 12,00", "12€"]),
-        ("Tracking 1Z999AA10123456784 via [our page](https://t.example/x).", ["1Z999AA10123456784", "[our page](https://t.example/x)"]),
-        ("Join Cobalt Shop Plus at Cobalt Shop; the Cobalt Kettle is back.", ["Cobalt Shop Plus", "Cobalt Shop", "Cobalt Kettle"]),
+        (
+            "Tracking 1Z999AA10123456784 via [our page](https://t.example/x).",
+            ["1Z999AA10123456784", "[our page](https://t.example/x)"],
+        ),
+        (
+            "Join Cobalt Shop Plus at Cobalt Shop; the Cobalt Kettle is back.",
+            ["Cobalt Shop Plus", "Cobalt Shop", "Cobalt Kettle"],
+        ),
         ("Run `reset --all` in the <b>app</b>.", ["`reset --all`", "<b>", "</b>"]),
     ],
 )
