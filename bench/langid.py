@@ -26,27 +26,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.report import format_table, write_results
-from bot.language.codes import DEMO_LANGUAGES
+from bot.language.codes import DEMO_LANGUAGES, FLORES_CODES
 from bot.language.detectors import langdetect_ranking, lingua_languages, lingua_ranking
 from bot.language.evidence import linguistic_words
 from bot.language.identifier import LanguageIdentifier
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 CATEGORIES = ("single-words", "word-pairs", "sentences")
-FLORES_FILES = {
-    "en": "eng_Latn",
-    "es": "spa_Latn",
-    "pt": "por_Latn",
-    "fr": "fra_Latn",
-    "de": "deu_Latn",
-    "it": "ita_Latn",
-    "ru": "rus_Cyrl",
-    "zh": "zho_Hans",
-    "ja": "jpn_Jpan",
-    "ko": "kor_Hang",
-    "ar": "arb_Arab",
-    "hi": "hin_Deva",
-}
 Sample = list[tuple[str, str]]  # (text, language)
 
 
@@ -74,7 +60,7 @@ def load_flores_dev(data_dir: Path, languages: Sequence[str], limit: int | None)
     samples: dict[str, Sample] = {c: [] for c in CATEGORIES}
     count = limit or 1000
     for code in languages:
-        sentences = _lines(data_dir / "flores200" / f"{FLORES_FILES[code]}.devtest", None)
+        sentences = _lines(data_dir / "flores200" / f"{FLORES_CODES[code]}.devtest", None)
         words = [w.lower() for s in sentences for w in linguistic_words(s)]
         if code in ("zh", "ja"):
             text = "".join(words)

@@ -32,24 +32,11 @@ from typing import Any
 import yaml
 
 from bench.report import format_table, write_results
+from bot.language.codes import FLORES_CODES
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 FLORES_DIR = PROJECT_DIR.parent / "shared" / "data" / "flores200"
 PROTECTED_SET = Path(__file__).resolve().parent / "data" / "mt_protected.yml"
-FLORES_FILES = {
-    "en": "eng_Latn",
-    "es": "spa_Latn",
-    "pt": "por_Latn",
-    "fr": "fra_Latn",
-    "de": "deu_Latn",
-    "it": "ita_Latn",
-    "ru": "rus_Cyrl",
-    "zh": "zho_Hans",
-    "ja": "jpn_Jpan",
-    "ko": "kor_Hang",
-    "ar": "arb_Arab",
-    "hi": "hin_Deva",
-}
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -72,7 +59,7 @@ def translation_settings(endpoints: Path) -> dict[str, Any]:
 
 
 def flores(language: str, limit: int | None) -> list[str]:
-    lines = (FLORES_DIR / f"{FLORES_FILES[language]}.devtest").read_text(encoding="utf-8").splitlines()
+    lines = (FLORES_DIR / f"{FLORES_CODES[language]}.devtest").read_text(encoding="utf-8").splitlines()
     return lines[:limit] if limit else lines
 
 
@@ -90,7 +77,7 @@ def measure_quality(pipeline: Any, limit: int | None) -> list[dict[str, Any]]:
     rows = []
     for backend in pipeline.backends:
         for source, target in backend.pairs:
-            if source not in FLORES_FILES or target not in FLORES_FILES:
+            if source not in FLORES_CODES or target not in FLORES_CODES:
                 continue
             sources, references = flores(source, limit), flores(target, limit)
             backend.translate_batch(sources[:2], source, target)  # warm-up

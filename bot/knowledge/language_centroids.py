@@ -5,8 +5,7 @@ it is written in: a Korean question lies closer to unrelated Korean questions th
 English question that means the same. Subtracting the mean vector of the text's language
 (its centroid) and normalising again removes most of that language component, so a
 question finds the historical question that means the same in whatever language it was
-asked. On the demo knowledge base this lifted recall@1 of paraphrases in the 11 non-English
-languages from 0.49 to 0.71 (English 0.70 -> 0.77); see bench/kb.py for the current numbers.
+asked. `bridge bench kb` measures what it buys (docs/benchmarks.md).
 
 The centroids are computed from calibration texts in every language: by default the bot's
 own NLU examples (training_data/nlu), whose intents carry `metadata.language`. A text in a

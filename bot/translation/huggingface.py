@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.language.codes import FLORES_CODES
 from bot.translation.base import (
     BackendError,
     ModelFolderError,
@@ -36,22 +37,6 @@ from bot.translation.base import (
 MARIAN, NLLB, M2M100 = "marian", "nllb", "m2m100"
 DEVICES = ("cpu", "cuda", "auto")
 MAX_INPUT_TOKENS = 512  # longer segments are cut; lines of support answers are far shorter
-
-# NLLB's codes for Bridge's demo languages; others come from `language_codes`.
-NLLB_CODES = {
-    "en": "eng_Latn",
-    "es": "spa_Latn",
-    "pt": "por_Latn",
-    "fr": "fra_Latn",
-    "de": "deu_Latn",
-    "it": "ita_Latn",
-    "ru": "rus_Cyrl",
-    "zh": "zho_Hans",
-    "ja": "jpn_Jpan",
-    "ko": "kor_Hang",
-    "ar": "arb_Arab",
-    "hi": "hin_Deva",
-}
 
 
 class HuggingFaceBackend(TranslationBackend):
@@ -127,7 +112,7 @@ class HuggingFaceBackend(TranslationBackend):
 
     def _default_codes(self) -> dict[str, str]:
         if self.family == NLLB:
-            return dict(NLLB_CODES)
+            return dict(FLORES_CODES)
         return {}
 
     def _language_token(self, language: str) -> str:

@@ -7,9 +7,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 # Questions written for this test (not the stored ones), one per language. Cross-lingual
-# retrieval is the weak point of the small encoder (see the README benchmark): these are
-# short, clear questions, each checked among the top 5 hits (recall@5 is 0.87-1.0 per
-# language in the benchmark, which measures harder paraphrases and the decision rule).
+# retrieval is the weak point of the small encoder (docs/benchmarks.md, kb): these are
+# short, clear questions, each checked among the top 5 hits; the benchmark measures harder
+# paraphrases and the decision rule.
 QUESTIONS = [
     ("en", "Can I buy a gift card for my sister?", "gift-001"),
     ("es", "¿Se pueden comprar tarjetas de regalo?", "gift-001"),
