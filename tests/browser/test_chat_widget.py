@@ -73,8 +73,17 @@ class BridgeWidgetPage:
         box.send_keys(text)
         self.browser.find_element("css selector", ".bridge-send").click()
 
+    def visible_texts(self, selector: str) -> list[str]:
+        """The rendered text of every element matching `selector`, read in one script call.
+
+        Reading element by element races the widget's re-rendering (React replaces
+        rasa-webchat's nodes as messages arrive), which leaves stale element references.
+        """
+        script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())"
+        return [text for text in self.browser.execute_script(script, selector) if text]
+
     def bot_texts(self) -> list[str]:
-        return [e.text for e in self.browser.find_elements("css selector", ".bridge-bot .bridge-text")]
+        return self.visible_texts(".bridge-bot .bridge-text")
 
     def bot_message_elements(self):
         return self.browser.find_elements("css selector", ".bridge-bot .bridge-text")
@@ -113,7 +122,7 @@ class RasaWebchatPage(BridgeWidgetPage):
         return self.browser.find_elements("css selector", ".rw-response .rw-markdown, .rw-response")
 
     def bot_texts(self) -> list[str]:
-        return [e.text for e in self.browser.find_elements("css selector", ".rw-response") if e.text]
+        return self.visible_texts(".rw-response")
 
     def buttons(self):
         return self.browser.find_elements("css selector", ".rw-reply")
