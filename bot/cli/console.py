@@ -36,7 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     app = create_app(_settings())
     print(f"bridge: review console on http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # The console speaks plain HTTP only; Rasa's pinned websockets is older than uvicorn's websocket layer needs.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws="none")
 
 
 def _password() -> str:
@@ -71,7 +72,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     console.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     console.set_defaults(handler=cmd_serve)
     actions = console.add_subparsers(dest="console_command")
-    add = actions.add_parser("add-agent", help="create an agent (password from BRIDGE_CONSOLE_AGENT_PASSWORD or a prompt)")
+    add = actions.add_parser(
+        "add-agent", help="create an agent (password from BRIDGE_CONSOLE_AGENT_PASSWORD or a prompt)"
+    )
     add.add_argument("email", help="the agent's email, used to log in")
     add.add_argument("--role", choices=["agent", "admin"], default="agent", help="admin can also manage agents")
     add.add_argument("--language", default="en", help="ISO 639-1 code of the language the agent reads (default en)")

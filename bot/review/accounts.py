@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -87,7 +86,7 @@ def create_agent(engine: Engine, email: str, password: str, role: str = "agent",
         return Agent(id=result.inserted_primary_key[0], email=email, role=role, language=language)
 
 
-def agent_by_id(engine: Engine, agent_id: int) -> Optional[Agent]:
+def agent_by_id(engine: Engine, agent_id: int) -> Agent | None:
     """The agent with this id, or None (e.g. deleted since the session began)."""
     with engine.connect() as connection:
         row = connection.execute(sa.select(agents).where(agents.c.id == agent_id)).first()
@@ -104,7 +103,7 @@ def has_agents(engine: Engine) -> bool:
         return connection.execute(sa.select(agents.c.id).limit(1)).first() is not None
 
 
-def authenticate(engine: Engine, email: str, password: str, client: str, now: Optional[float] = None) -> Optional[Agent]:
+def authenticate(engine: Engine, email: str, password: str, client: str, now: float | None = None) -> Agent | None:
     """The agent if `password` is right, else None; every failure is recorded.
 
     Raises:
@@ -141,7 +140,7 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def ensure_first_admin(engine: Engine, email: Optional[str], password: Optional[str]) -> Optional[Agent]:
+def ensure_first_admin(engine: Engine, email: str | None, password: str | None) -> Agent | None:
     """Creates the admin from the environment when the console has no agent yet."""
     if not email or not password or has_agents(engine):
         return None

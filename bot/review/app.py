@@ -11,7 +11,7 @@ import threading
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -44,7 +44,7 @@ SESSION_MAX_AGE = 12 * 60 * 60
 
 
 def create_app(
-    settings: ConsoleSettings, tracker_engine: Optional[Engine] = None, console_engine: Optional[Engine] = None
+    settings: ConsoleSettings, tracker_engine: Engine | None = None, console_engine: Engine | None = None
 ) -> Starlette:
     """The console application; creates its own tables and the first admin if they are missing.
 
@@ -95,13 +95,13 @@ def create_app(
     return app
 
 
-def _utc(timestamp: Optional[float]) -> str:
+def _utc(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _render(request: Request, name: str, context: Dict[str, Any], status_code: int = 200) -> Response:
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     context.setdefault("agent", getattr(request.state, "agent", None))
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
 
@@ -110,7 +110,7 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _safe_next(target: Optional[str]) -> str:
+def _safe_next(target: str | None) -> str:
     # Only paths on this site: "//evil.example" or "https://..." would send the agent elsewhere.
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
@@ -150,11 +150,11 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-async def _conversation_page_data(request: Request) -> Dict[str, Any]:
+async def _conversation_page_data(request: Request) -> dict[str, Any]:
     state = request.app.state
     settings: ConsoleSettings = state.settings
 
-    def read() -> Dict[str, Any]:
+    def read() -> dict[str, Any]:
         with state.refresh_lock:
             refresh_summaries(state.tracker_engine, state.console_engine, settings.handoff_actions)
         params = request.query_params

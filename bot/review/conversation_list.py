@@ -10,7 +10,7 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -30,11 +30,11 @@ class FilterError(ValueError):
 class ConversationFilters:
     """The list's filters; every one is optional and they combine with AND."""
 
-    language: Optional[str] = None
-    channel: Optional[str] = None
-    intent: Optional[str] = None
-    date_from: Optional[date] = None
-    date_to: Optional[date] = None
+    language: str | None = None
+    channel: str | None = None
+    intent: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
     low_confidence: bool = False
     fallback: bool = False
     handoff: bool = False
@@ -42,10 +42,10 @@ class ConversationFilters:
     unsupported_language: bool = False
 
     @classmethod
-    def from_query(cls, params: Dict[str, str]) -> "ConversationFilters":
+    def from_query(cls, params: dict[str, str]) -> ConversationFilters:
         """Reads filters from query parameters (`from`/`to` as YYYY-MM-DD, flags as 1)."""
 
-        def day(name: str) -> Optional[date]:
+        def day(name: str) -> date | None:
             value = (params.get(name) or "").strip()
             if not value:
                 return None
@@ -54,7 +54,7 @@ class ConversationFilters:
             except ValueError:
                 raise FilterError(f"'{name}' must be a date as YYYY-MM-DD, not '{value}'.") from None
 
-        def text(name: str) -> Optional[str]:
+        def text(name: str) -> str | None:
             return (params.get(name) or "").strip() or None
 
         return cls(
@@ -66,7 +66,7 @@ class ConversationFilters:
             **{flag: params.get(flag) in ("1", "on", "true") for flag in FLAGS},
         )
 
-    def as_query(self) -> Dict[str, str]:
+    def as_query(self) -> dict[str, str]:
         """The filters back as query parameters (for links to the next page)."""
         found = {
             "language": self.language,
@@ -81,11 +81,11 @@ class ConversationFilters:
 
 @dataclass(frozen=True)
 class ConversationPage:
-    rows: List[Dict[str, Any]]
-    next_cursor: Optional[str]
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
 
 
-def page_size(value: Optional[str]) -> int:
+def page_size(value: str | None) -> int:
     """The `limit` query parameter as a page size (default PAGE_SIZE, at most MAX_PAGE_SIZE)."""
     if not value:
         return PAGE_SIZE
@@ -98,7 +98,7 @@ def encode_cursor(last_at: float, sender_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([last_at, sender_id]).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> Tuple[float, str]:
+def decode_cursor(cursor: str) -> tuple[float, str]:
     try:
         last_at, sender_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return float(last_at), str(sender_id)
@@ -114,7 +114,7 @@ def list_conversations(
     engine: Engine,
     filters: ConversationFilters,
     low_confidence: float,
-    after: Optional[str] = None,
+    after: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> ConversationPage:
     """One page of conversations matching `filters`, newest activity first."""
@@ -128,11 +128,12 @@ def list_conversations(
             query = query.where(
                 sa.exists().where(label.kind == kind, label.value == value, label.sender_id == c.sender_id)
             )
-    # A conversation is in the date range when it was active on any day of it (UTC).
+    # The range applies to the last activity (UTC days, both ends included): the same column the
+    # list is ordered by, so the range is one stretch of the index.
     if filters.date_from:
         query = query.where(c.last_at >= _epoch(filters.date_from))
     if filters.date_to:
-        query = query.where(c.started_at < _epoch(filters.date_to + timedelta(days=1)))
+        query = query.where(c.last_at < _epoch(filters.date_to + timedelta(days=1)))
     if filters.low_confidence:
         query = query.where(c.min_confidence < low_confidence)
     for flag in ("fallback", "handoff", "kb_answer", "unsupported_language"):
@@ -150,14 +151,14 @@ def list_conversations(
     return ConversationPage(rows=rows, next_cursor=cursor)
 
 
-def filter_choices(engine: Engine) -> Dict[str, List[str]]:
+def filter_choices(engine: Engine) -> dict[str, list[str]]:
     """The languages, channels and intents present, for the filter form's menus."""
     with engine.connect() as connection:
         channels = connection.execute(
             sa.select(conversations.c.channel).where(conversations.c.channel.isnot(None)).distinct()
         ).scalars()
         labels = connection.execute(sa.select(conversation_labels.c.kind, conversation_labels.c.value).distinct())
-        found: Dict[str, List[str]] = {"channel": sorted(channels), "language": [], "intent": []}
+        found: dict[str, list[str]] = {"channel": sorted(channels), "language": [], "intent": []}
         for kind, value in labels:
             found[kind].append(value)
     return {k: sorted(v) for k, v in found.items()}

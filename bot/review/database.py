@@ -42,8 +42,8 @@ conversations = sa.Table(
     sa.Column("sender_id", sa.String(255), primary_key=True),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("last_at", sa.Float, nullable=False),
-    sa.Column("channel", sa.String(64), index=True),
-    sa.Column("language", sa.String(8), index=True),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("language", sa.String(8)),
     sa.Column("turns", sa.Integer, nullable=False),
     sa.Column("min_confidence", sa.Float),
     sa.Column("fallback", sa.Boolean, nullable=False),
@@ -53,6 +53,8 @@ conversations = sa.Table(
     sa.Column("first_text", sa.Text),
     # The list is read newest first; keyset pagination walks this index.
     sa.Index("ix_bridge_console_conversations_recent", "last_at", "sender_id"),
+    # A channel filter walks its own stretch of this one in the same order.
+    sa.Index("ix_bridge_console_conversations_channel_recent", "channel", "last_at", "sender_id"),
 )
 
 # Every intent and language a conversation had, for the list's filters.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-from typing import Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -46,7 +46,7 @@ async def csrf_is_valid(request: Request) -> bool:
     return bool(expected) and isinstance(sent, str) and hmac.compare_digest(sent, expected)
 
 
-def current_agent(request: Request) -> Optional[Agent]:
+def current_agent(request: Request) -> Agent | None:
     agent_id = request.session.get("agent_id")
     return agent_by_id(request.app.state.console_engine, agent_id) if isinstance(agent_id, int) else None
 
@@ -55,7 +55,7 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def requires_login(role: Optional[str] = None) -> Callable[[Endpoint], Endpoint]:
+def requires_login(role: str | None = None) -> Callable[[Endpoint], Endpoint]:
     """Wraps an endpoint: login needed, `role` (if given) needed, CSRF token on unsafe methods."""
 
     def decorate(endpoint: Endpoint) -> Endpoint:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +50,16 @@ class ConsoleSettings:
     tracker_url: str
     database_url: str
     secret_key: str
-    admin_email: Optional[str] = None
-    admin_password: Optional[str] = None
-    handoff_actions: Tuple[str, ...] = DEFAULT_HANDOFF_ACTIONS
+    admin_email: str | None = None
+    admin_password: str | None = None
+    handoff_actions: tuple[str, ...] = DEFAULT_HANDOFF_ACTIONS
     low_confidence: float = 0.5
     https_only: bool = False
 
     @classmethod
     def from_environment(
-        cls, environ: Optional[Mapping[str, str]] = None, endpoints: Path = DEFAULT_ENDPOINTS
-    ) -> "ConsoleSettings":
+        cls, environ: Mapping[str, str] | None = None, endpoints: Path = DEFAULT_ENDPOINTS
+    ) -> ConsoleSettings:
         """Reads the settings; raises ConsoleSettingsError naming the variable to fix.
 
         Example:
@@ -87,7 +87,8 @@ class ConsoleSettings:
         admin_password = env.get("BRIDGE_CONSOLE_ADMIN_PASSWORD") or None
         if bool(admin_email) != bool(admin_password):
             raise ConsoleSettingsError(
-                "Set both BRIDGE_CONSOLE_ADMIN_EMAIL and BRIDGE_CONSOLE_ADMIN_PASSWORD (or neither) to create the first admin."
+                "Set both BRIDGE_CONSOLE_ADMIN_EMAIL and BRIDGE_CONSOLE_ADMIN_PASSWORD (or neither) "
+                "to create the first admin."
             )
         return cls(
             tracker_url=tracker_url,

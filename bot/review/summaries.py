@@ -11,11 +11,13 @@ later id was already read is still counted on the next refresh.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.review.database import conversation_labels, conversations, events, events_table_exists, summary_progress
 
@@ -35,19 +37,19 @@ class ConversationSummary:
     sender_id: str
     started_at: float = float("inf")
     last_at: float = 0.0
-    channel: Optional[str] = None
-    language: Optional[str] = None
+    channel: str | None = None
+    language: str | None = None
     turns: int = 0
-    min_confidence: Optional[float] = None
+    min_confidence: float | None = None
     fallback: bool = False
     handoff: bool = False
     kb_answer: bool = False
     unsupported_language: bool = False
-    first_text: Optional[str] = None
-    intents: Set[str] = field(default_factory=set)
-    languages: Set[str] = field(default_factory=set)
+    first_text: str | None = None
+    intents: set[str] = field(default_factory=set)
+    languages: set[str] = field(default_factory=set)
 
-    def add(self, type_name: str, timestamp: Optional[float], data: Dict[str, Any], handoff_actions: Sequence[str]):
+    def add(self, type_name: str, timestamp: float | None, data: dict[str, Any], handoff_actions: Sequence[str]):
         """Folds one event (Rasa's serialised form) into the summary."""
         if timestamp is not None:
             self.started_at = min(self.started_at, timestamp)
@@ -59,7 +61,7 @@ class ConversationSummary:
             self.fallback = self.fallback or name == FALLBACK_ACTION
             self.handoff = self.handoff or name in handoff_actions
 
-    def _add_user_turn(self, data: Dict[str, Any]) -> None:
+    def _add_user_turn(self, data: dict[str, Any]) -> None:
         parse = data.get("parse_data") or {}
         self.turns += 1
         if self.first_text is None:
@@ -81,7 +83,7 @@ class ConversationSummary:
         if (parse.get("knowledge_base") or {}).get("answered"):
             self.kb_answer = True
 
-    def row(self) -> Dict[str, Any]:
+    def row(self) -> dict[str, Any]:
         return {
             "sender_id": self.sender_id,
             "started_at": self.started_at if self.turns or self.last_at else 0.0,
@@ -97,12 +99,12 @@ class ConversationSummary:
             "first_text": self.first_text,
         }
 
-    def labels(self) -> List[Dict[str, str]]:
+    def labels(self) -> list[dict[str, str]]:
         found = [("intent", i) for i in sorted(self.intents)] + [("language", lang) for lang in sorted(self.languages)]
         return [{"kind": kind, "value": value, "sender_id": self.sender_id} for kind, value in found]
 
 
-def summarize(sender_id: str, rows: Iterable[Tuple[str, Optional[float], str]], handoff_actions: Sequence[str]):
+def summarize(sender_id: str, rows: Iterable[tuple[str, float | None, str]], handoff_actions: Sequence[str]):
     """The summary of one conversation from its (type_name, timestamp, data JSON) event rows."""
     summary = ConversationSummary(sender_id)
     for type_name, timestamp, data in rows:
@@ -136,8 +138,13 @@ def refresh_summaries(tracker: Engine, console: Engine, handoff_actions: Sequenc
     for i in range(0, len(senders), BATCH_CONVERSATIONS):
         batch = senders[i : i + BATCH_CONVERSATIONS]
         summaries = _summaries_of(tracker, batch, handoff_actions)
-        with console.begin() as connection:
-            _store(connection, batch, summaries)
+        try:
+            with console.begin() as connection:
+                _store(connection, batch, summaries)
+        except IntegrityError:
+            # Another console process stored these conversations at the same moment; its rows are
+            # computed from the same events, so they are as good as ours.
+            continue
     with console.begin() as connection:
         updated = connection.execute(
             summary_progress.update().where(summary_progress.c.name == PROGRESS_NAME).values(last_event_id=newest)
@@ -147,8 +154,8 @@ def refresh_summaries(tracker: Engine, console: Engine, handoff_actions: Sequenc
     return len(senders)
 
 
-def _summaries_of(tracker: Engine, senders: List[str], handoff_actions: Sequence[str]) -> List[ConversationSummary]:
-    grouped: Dict[str, List[Tuple[str, Optional[float], str]]] = {s: [] for s in senders}
+def _summaries_of(tracker: Engine, senders: list[str], handoff_actions: Sequence[str]) -> list[ConversationSummary]:
+    grouped: dict[str, list[tuple[str, float | None, str]]] = {s: [] for s in senders}
     query = (
         sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
         .where(events.c.sender_id.in_(senders))
@@ -160,7 +167,7 @@ def _summaries_of(tracker: Engine, senders: List[str], handoff_actions: Sequence
     return [summarize(sender, rows, handoff_actions) for sender, rows in grouped.items()]
 
 
-def _store(connection: Connection, senders: List[str], summaries: List[ConversationSummary]) -> None:
+def _store(connection: Connection, senders: list[str], summaries: list[ConversationSummary]) -> None:
     connection.execute(conversations.delete().where(conversations.c.sender_id.in_(senders)))
     connection.execute(conversation_labels.delete().where(conversation_labels.c.sender_id.in_(senders)))
     connection.execute(conversations.insert(), [s.row() for s in summaries])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -26,16 +26,16 @@ class CustomerTurn:
     event_id: int
     timestamp: float
     text: str
-    channel: Optional[str]
-    language: Optional[str]
-    language_confidence: Optional[float]
-    language_method: Optional[str]
-    language_supported: Optional[bool]
-    language_detected: Optional[str]
-    intent: Optional[str]
-    intent_confidence: Optional[float]
-    kb_answer_id: Optional[str]
-    kb_score: Optional[float]
+    channel: str | None
+    language: str | None
+    language_confidence: float | None
+    language_method: str | None
+    language_supported: bool | None
+    language_detected: str | None
+    intent: str | None
+    intent_confidence: float | None
+    kb_answer_id: str | None
+    kb_score: float | None
     kb_answered: bool
     kind: str = "customer"
 
@@ -47,9 +47,9 @@ class BotTurn:
     event_id: int
     timestamp: float
     text: str
-    language: Optional[str]
-    source_language: Optional[str]
-    source_text: Optional[str]
+    language: str | None
+    source_language: str | None
+    source_text: str | None
     route: str
     kind: str = "bot"
 
@@ -64,7 +64,7 @@ class ActionTurn:
     kind: str = "action"
 
 
-def _customer(event_id: int, timestamp: float, data: Dict[str, Any]) -> CustomerTurn:
+def _customer(event_id: int, timestamp: float, data: dict[str, Any]) -> CustomerTurn:
     parse = data.get("parse_data") or {}
     intent = parse.get("intent") or {}
     kb = parse.get("knowledge_base") or {}
@@ -86,7 +86,7 @@ def _customer(event_id: int, timestamp: float, data: Dict[str, Any]) -> Customer
     )
 
 
-def _bot(event_id: int, timestamp: float, data: Dict[str, Any]) -> BotTurn:
+def _bot(event_id: int, timestamp: float, data: dict[str, Any]) -> BotTurn:
     metadata = data.get("metadata") or {}
     text = data.get("text") or ""
     return BotTurn(
@@ -102,7 +102,7 @@ def _bot(event_id: int, timestamp: float, data: Dict[str, Any]) -> BotTurn:
     )
 
 
-def load_transcript(engine: Engine, sender_id: str) -> Optional[List[Any]]:
+def load_transcript(engine: Engine, sender_id: str) -> list[Any] | None:
     """The turns of conversation `sender_id` in order, or None when it does not exist."""
     query = (
         sa.select(events.c.id, events.c.type_name, events.c.timestamp, events.c.data)
@@ -113,7 +113,7 @@ def load_transcript(engine: Engine, sender_id: str) -> Optional[List[Any]]:
         rows = connection.execute(query).all()
     if not rows:
         return None
-    turns: List[Any] = []
+    turns: list[Any] = []
     for event_id, type_name, timestamp, raw in rows:
         data = json.loads(raw) if raw else {}
         if type_name == "user":

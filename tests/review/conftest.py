@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,13 +26,15 @@ AGENT_EMAIL, AGENT_PASSWORD = "agent@example.com", "agent-password-1"
 class TrackerDatabase:
     """A filled tracker store: its SQLAlchemy URL and Rasa's store object to add events."""
 
-    def __init__(self, url: str, parts: Dict[str, Any]) -> None:
+    def __init__(self, url: str, parts: dict[str, Any]) -> None:
         self.url = url
         self.store = tracker_store(parts)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def tracker_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackerDatabase]:
+def tracker_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrackerDatabase]:
     if request.param == "sqlite":
         path = Path(tmp_path_factory.mktemp("tracker")) / "tracker.db"
         database = TrackerDatabase(f"sqlite:///{path}", {"dialect": "sqlite", "db": str(path)})

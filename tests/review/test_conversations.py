@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import List
-
 import pytest
 from starlette.testclient import TestClient
 
-from tests.review.sample_conversations import customer, day, reply, sample_conversations, save_conversation
+from tests.review.sample_conversations import customer, day, sample_conversations, save_conversation
 
 SAMPLE_IDS = list(sample_conversations())
 
 
-def listed(client: TestClient, query: str = "") -> List[str]:
+def listed(client: TestClient, query: str = "") -> list[str]:
     response = client.get(f"/api/conversations?{query}")
     assert response.status_code == 200, response.text
     return [row["sender_id"] for row in response.json()["conversations"] if row["sender_id"] in SAMPLE_IDS]
@@ -39,7 +37,7 @@ def test_the_list_shows_every_conversation_newest_first(agent_client: TestClient
         ("language=en&channel=rest", ["script-en", "fallback-en"]),
     ],
 )
-def test_each_filter_keeps_the_matching_conversations(agent_client: TestClient, query: str, expected: List[str]):
+def test_each_filter_keeps_the_matching_conversations(agent_client: TestClient, query: str, expected: list[str]):
     assert listed(agent_client, query) == expected
 
 
