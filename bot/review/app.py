@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.review import accounts
+from bot.review import accounts, corrections
 from bot.review.conversation_list import (
     ConversationFilters,
     FilterError,
@@ -67,12 +67,16 @@ def create_app(
             Route("/login", login, methods=["POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/", conversations_page, methods=["GET"]),
+            Route("/conversations/{sender_id:path}/corrections", correct_turn_form, methods=["POST"]),
             Route("/conversations/{sender_id:path}", conversation_page, methods=["GET"]),
+            Route("/corrections", corrections_page, methods=["GET"]),
             Route("/agents", agents_page, methods=["GET"]),
             Route("/agents", add_agent_form, methods=["POST"]),
             Route("/api/me", api_me, methods=["GET"]),
             Route("/api/conversations", api_conversations, methods=["GET"]),
             Route("/api/conversations/{sender_id:path}", api_conversation, methods=["GET"]),
+            Route("/api/corrections", api_corrections, methods=["GET"]),
+            Route("/api/corrections", api_correct_turn, methods=["POST"]),
             Route("/api/agents", api_agents, methods=["GET"]),
             Route("/api/agents", api_add_agent, methods=["POST"]),
         ],
@@ -195,12 +199,90 @@ async def _transcript(request: Request):
     return await run_in_threadpool(load_transcript, request.app.state.tracker_engine, request.path_params["sender_id"])
 
 
-@requires_login()
-async def conversation_page(request: Request) -> Response:
+async def _conversation_view(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     turns = await _transcript(request)
     if turns is None:
         return _render(request, "error.html", {"message": "No conversation with this id."}, status_code=404)
-    return _render(request, "conversation.html", {"sender_id": request.path_params["sender_id"], "turns": turns})
+    sender_id = request.path_params["sender_id"]
+    engine = request.app.state.console_engine
+    made = await run_in_threadpool(corrections.list_corrections, engine, False, sender_id)
+    context = {
+        "sender_id": sender_id,
+        "turns": turns,
+        "corrections": {(c.event_id, c.kind): c for c in made},
+        "intents": (await run_in_threadpool(filter_choices, engine))["intent"],
+        "error": error,
+    }
+    return _render(request, "conversation.html", context, status_code=status_code)
+
+
+@requires_login()
+async def conversation_page(request: Request) -> Response:
+    return await _conversation_view(request)
+
+
+def _store_correction(request: Request, sender_id: str, event_id: Any, kind: Any, right: Any):
+    try:
+        event = int(event_id)
+    except (TypeError, ValueError):
+        raise corrections.CorrectionError(f"'event_id' must be the id of a customer turn, not {event_id!r}.") from None
+    state = request.app.state
+    return corrections.correct_turn(
+        state.tracker_engine,
+        state.console_engine,
+        sender_id,
+        event,
+        str(kind or ""),
+        None if right is None else str(right),
+        request.state.agent.id,
+    )
+
+
+@requires_login()
+async def correct_turn_form(request: Request) -> Response:
+    form = await request.form()
+    sender_id = request.path_params["sender_id"]
+    try:
+        await run_in_threadpool(
+            _store_correction, request, sender_id, form.get("event_id"), form.get("kind"), form.get("right_value")
+        )
+    except corrections.CorrectionError as error:
+        return await _conversation_view(request, error=str(error), status_code=400)
+    return RedirectResponse(f"/conversations/{sender_id}#event-{form.get('event_id')}", status_code=303)
+
+
+@requires_login()
+async def api_correct_turn(request: Request) -> Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse({"error": "Send a JSON object: {sender_id, event_id, kind, right_value}."}, 400)
+    try:
+        made = await run_in_threadpool(
+            _store_correction,
+            request,
+            str(body.get("sender_id") or ""),
+            body.get("event_id"),
+            body.get("kind"),
+            body.get("right_value"),
+        )
+    except corrections.CorrectionError as error:
+        return JSONResponse({"error": str(error)}, 400)
+    return JSONResponse(asdict(made), 201)
+
+
+@requires_login()
+async def api_corrections(request: Request) -> Response:
+    pending = await run_in_threadpool(corrections.list_corrections, request.app.state.console_engine)
+    return JSONResponse({"pending": [asdict(c) for c in pending]})
+
+
+@requires_login()
+async def corrections_page(request: Request) -> Response:
+    pending = await run_in_threadpool(corrections.list_corrections, request.app.state.console_engine)
+    return _render(request, "corrections.html", {"pending": pending})
 
 
 @requires_login()

@@ -75,6 +75,25 @@ summary_progress = sa.Table(
     sa.Column("last_event_id", sa.Integer, nullable=False),
 )
 
+# An agent's verdict on one customer turn: its intent was wrong (and which is right), or its
+# knowledge-base answer was wrong (and, if known, which is right). One per turn and kind.
+corrections = sa.Table(
+    "bridge_console_corrections",
+    console_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("language", sa.String(8)),
+    sa.Column("wrong_value", sa.String(255)),
+    sa.Column("right_value", sa.String(255)),
+    sa.Column("agent_id", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("exported_at", sa.Float, index=True),
+    sa.UniqueConstraint("event_id", "kind", name="uq_bridge_console_corrections_turn"),
+)
+
 # Rasa's table, described for reading only: the console never creates or changes it.
 events = sa.Table(
     "events",

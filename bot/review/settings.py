@@ -58,9 +58,11 @@ class ConsoleSettings:
 
     @classmethod
     def from_environment(
-        cls, environ: Mapping[str, str] | None = None, endpoints: Path = DEFAULT_ENDPOINTS
+        cls, environ: Mapping[str, str] | None = None, endpoints: Path = DEFAULT_ENDPOINTS, serving: bool = True
     ) -> ConsoleSettings:
         """Reads the settings; raises ConsoleSettingsError naming the variable to fix.
+
+        `serving=False` (commands that only touch the database) needs no secret key.
 
         Example:
             settings = ConsoleSettings.from_environment()
@@ -69,12 +71,13 @@ class ConsoleSettings:
         tracker_url = env.get("BRIDGE_CONSOLE_TRACKER_URL") or tracker_url_from_endpoints(endpoints)
         secret_key = env.get("BRIDGE_CONSOLE_SECRET", "")
         if not secret_key:
-            if not tracker_url.startswith("sqlite"):
+            if serving and not tracker_url.startswith("sqlite"):
                 raise ConsoleSettingsError(
                     "BRIDGE_CONSOLE_SECRET is not set: the console signs its session cookies with it. "
                     "Set it to a long random string, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`."
                 )
-            logger.warning("BRIDGE_CONSOLE_SECRET is not set: using a random key, sessions end when the console stops.")
+            if serving:
+                logger.warning("BRIDGE_CONSOLE_SECRET is not set: a random key signs sessions until the console stops.")
             secret_key = secrets.token_hex(32)
         try:
             low_confidence = float(env.get("BRIDGE_CONSOLE_LOW_CONFIDENCE", "0.5"))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from bot.review.app import create_app
-from bot.review.database import agents, create_console_tables, create_engine, login_failures
+from bot.review.database import agents, corrections, create_console_tables, create_engine, login_failures
 from bot.review.settings import ConsoleSettings
 from tests.review.sample_conversations import sample_conversations, save_conversation, tracker_store
 
@@ -64,11 +64,12 @@ def _fill(database: TrackerDatabase) -> None:
 
 @pytest.fixture
 def console_engine(tracker_database: TrackerDatabase) -> Iterator[sa.engine.Engine]:
-    """The console's tables in the tracker store's database, without agents or failed logins."""
+    """The console's tables in the tracker store's database, without agents, failed logins or corrections."""
     engine = create_engine(tracker_database.url)
     create_console_tables(engine)
     with engine.begin() as connection:
         connection.execute(login_failures.delete())
+        connection.execute(corrections.delete())
         connection.execute(agents.delete())
     yield engine
     engine.dispose()
