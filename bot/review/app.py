@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -116,7 +117,10 @@ def _client(request: Request) -> str:
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: "//evil.example" or "https://..." would send the agent elsewhere.
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    # Browsers read a backslash as a slash, so "/\\evil.example" is refused too.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 async def login_page(request: Request) -> Response:
@@ -248,7 +252,8 @@ async def correct_turn_form(request: Request) -> Response:
         )
     except corrections.CorrectionError as error:
         return await _conversation_view(request, error=str(error), status_code=400)
-    return RedirectResponse(f"/conversations/{sender_id}#event-{form.get('event_id')}", status_code=303)
+    # Sender ids come from channels and may hold any character: quote it for the Location header.
+    return RedirectResponse(f"/conversations/{quote(sender_id)}#event-{quote(str(form.get('event_id')))}", 303)
 
 
 @requires_login()

@@ -86,7 +86,7 @@ class ConversationSummary:
     def row(self) -> dict[str, Any]:
         return {
             "sender_id": self.sender_id,
-            "started_at": self.started_at if self.turns or self.last_at else 0.0,
+            "started_at": self.started_at,
             "last_at": self.last_at,
             "channel": self.channel,
             "language": self.language,

@@ -53,8 +53,9 @@ def test_an_agent_logs_in_and_lands_where_they_were_going(client: TestClient):
     assert (me["email"], me["role"], me["language"]) == (AGENT_EMAIL, "agent", "en")
 
 
-def test_login_never_redirects_to_another_site(client: TestClient):
-    response = log_in(client, AGENT_EMAIL, "agent-password-1", next_path="//evil.example/steal")
+@pytest.mark.parametrize("target", ["//evil.example/steal", "/\\evil.example", "https://evil.example/"])
+def test_login_never_redirects_to_another_site(client: TestClient, target: str):
+    response = log_in(client, AGENT_EMAIL, "agent-password-1", next_path=target)
     assert response.headers["location"] == "/"
 
 
