@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.review.database import conversation_labels, conversations
+from bot.review.database import conversation_labels, conversations, filter_values
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -152,13 +152,10 @@ def list_conversations(
 
 
 def filter_choices(engine: Engine) -> dict[str, list[str]]:
-    """The languages, channels and intents present, for the filter form's menus."""
+    """The channels, languages and intents seen so far, for the filter form's menus."""
+    found: dict[str, list[str]] = {"channel": [], "language": [], "intent": []}
     with engine.connect() as connection:
-        channels = connection.execute(
-            sa.select(conversations.c.channel).where(conversations.c.channel.isnot(None)).distinct()
-        ).scalars()
-        labels = connection.execute(sa.select(conversation_labels.c.kind, conversation_labels.c.value).distinct())
-        found: dict[str, list[str]] = {"channel": sorted(channels), "language": [], "intent": []}
-        for kind, value in labels:
-            found[kind].append(value)
-    return {k: sorted(v) for k, v in found.items()}
+        query = sa.select(filter_values.c.kind, filter_values.c.value).order_by(filter_values.c.value)
+        for kind, value in connection.execute(query):
+            found.setdefault(kind, []).append(value)
+    return found

@@ -67,6 +67,14 @@ conversation_labels = sa.Table(
     sa.Index("ix_bridge_console_conversation_labels_sender", "sender_id"),
 )
 
+# Every channel, intent and language ever seen, for the filter menus without scanning the labels.
+filter_values = sa.Table(
+    "bridge_console_filter_values",
+    console_metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("value", sa.String(255), primary_key=True),
+)
+
 # How far into `events` the summaries are built.
 summary_progress = sa.Table(
     "bridge_console_summary_progress",

@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.review.database import conversation_labels, conversations, events, events_table_exists, summary_progress
+from bot.review.database import (
+    conversation_labels,
+    conversations,
+    events,
+    events_table_exists,
+    filter_values,
+    summary_progress,
+)
 
 PROGRESS_NAME = "conversations"
 # Ids below the last one read that are read again, for transactions that committed late.
@@ -138,13 +145,7 @@ def refresh_summaries(tracker: Engine, console: Engine, handoff_actions: Sequenc
     for i in range(0, len(senders), BATCH_CONVERSATIONS):
         batch = senders[i : i + BATCH_CONVERSATIONS]
         summaries = _summaries_of(tracker, batch, handoff_actions)
-        try:
-            with console.begin() as connection:
-                _store(connection, batch, summaries)
-        except IntegrityError:
-            # Another console process stored these conversations at the same moment; its rows are
-            # computed from the same events, so they are as good as ours.
-            continue
+        _store_batch(console, batch, summaries)
     with console.begin() as connection:
         updated = connection.execute(
             summary_progress.update().where(summary_progress.c.name == PROGRESS_NAME).values(last_event_id=newest)
@@ -167,6 +168,17 @@ def _summaries_of(tracker: Engine, senders: list[str], handoff_actions: Sequence
     return [summarize(sender, rows, handoff_actions) for sender, rows in grouped.items()]
 
 
+def _store_batch(console: Engine, senders: list[str], summaries: list[ConversationSummary]) -> None:
+    try:
+        with console.begin() as connection:
+            _store(connection, senders, summaries)
+    except IntegrityError:
+        # Another console process stored some of the same rows at the same moment. Storing
+        # again replaces them (theirs came from the same events) and skips what it added.
+        with console.begin() as connection:
+            _store(connection, senders, summaries)
+
+
 def _store(connection: Connection, senders: list[str], summaries: list[ConversationSummary]) -> None:
     connection.execute(conversations.delete().where(conversations.c.sender_id.in_(senders)))
     connection.execute(conversation_labels.delete().where(conversation_labels.c.sender_id.in_(senders)))
@@ -174,3 +186,10 @@ def _store(connection: Connection, senders: list[str], summaries: list[Conversat
     labels = [label for s in summaries for label in s.labels()]
     if labels:
         connection.execute(conversation_labels.insert(), labels)
+    seen = {(label["kind"], label["value"]) for label in labels}
+    seen |= {("channel", s.channel) for s in summaries if s.channel}
+    known = {
+        (kind, value) for kind, value in connection.execute(sa.select(filter_values.c.kind, filter_values.c.value))
+    }
+    if seen - known:
+        connection.execute(filter_values.insert(), [{"kind": k, "value": v} for k, v in sorted(seen - known)])

@@ -109,3 +109,10 @@ def test_an_unsupported_language_turn_says_which_language_was_seen(agent_client:
 def test_an_unknown_conversation_is_404(agent_client: TestClient):
     assert agent_client.get("/api/conversations/nobody").status_code == 404
     assert agent_client.get("/conversations/nobody").status_code == 404
+
+
+def test_the_filter_menus_offer_what_the_conversations_hold(agent_client: TestClient):
+    page = agent_client.get("/").text
+    for value in ("telegram", "slack", "pt", "es", "talk_to_human", "nlu_fallback"):
+        assert f'<option value="{value}"' in page
+    assert '<option value="telegram" selected>' in agent_client.get("/?channel=telegram").text
