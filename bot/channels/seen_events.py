@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from bot.serving.tracker_database import sql_tracker_store_url
+
 logger = logging.getLogger(__name__)
 
 # Slack retries for about an hour and Telegram for up to a day; a day covers both.
@@ -107,7 +109,6 @@ def _redis_from_config(config: dict[str, Any]) -> RedisSeenEvents:
 
 def seen_events_from_endpoints(endpoints: Path | None) -> SeenEvents:
     """The store for this server, chosen from `endpoints` as the module docstring says."""
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.core.utils import read_endpoints_from_path
 
     available = read_endpoints_from_path(endpoints) if endpoints and endpoints.is_file() else None
@@ -117,17 +118,7 @@ def seen_events_from_endpoints(endpoints: Path | None) -> SeenEvents:
         if config is not None and config.type == "redis":
             return _redis_from_config(config.kwargs | {"url": config.url})
     if tracker_store is not None and (tracker_store.type or "").lower() == "sql":
-        options = tracker_store.kwargs
-        url = SQLTrackerStore.get_db_url(
-            dialect=options.get("dialect", "sqlite"),
-            host=tracker_store.url,
-            port=options.get("port"),
-            db=options.get("db", "rasa.db"),
-            username=options.get("username"),
-            password=options.get("password"),
-            query=options.get("query"),
-        )
-        return SqlSeenEvents(url)
+        return SqlSeenEvents(sql_tracker_store_url(tracker_store))
     logger.info(f"Seen channel deliveries are kept in {LOCAL_DB}: the tracker store is neither SQL nor Redis.")
     LOCAL_DB.parent.mkdir(parents=True, exist_ok=True)
     return SqlSeenEvents(f"sqlite:///{LOCAL_DB}")

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.serving.tracker_database import sql_tracker_store_url
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINTS = Path("endpoints.yml")
@@ -113,7 +115,6 @@ def tracker_url_from_endpoints(endpoints: Path = DEFAULT_ENDPOINTS) -> str:
     """
     if not endpoints.is_file():
         return DEFAULT_TRACKER_URL
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.exceptions import RasaException
     from rasa.utils.endpoints import read_endpoint_config
 
@@ -128,14 +129,4 @@ def tracker_url_from_endpoints(endpoints: Path = DEFAULT_ENDPOINTS) -> str:
             f"{endpoints}: the console reads an SQL tracker store, not type '{config.type}'. "
             "Use `type: SQL` or set BRIDGE_CONSOLE_TRACKER_URL."
         )
-    kwargs = config.kwargs
-    url = SQLTrackerStore.get_db_url(
-        dialect=kwargs.get("dialect", "sqlite"),
-        host=config.url,
-        port=kwargs.get("port"),
-        db=kwargs.get("db", "rasa.db"),
-        username=kwargs.get("username"),
-        password=kwargs.get("password"),
-        query=kwargs.get("query"),
-    )
-    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    return sql_tracker_store_url(config)
