@@ -55,24 +55,28 @@ def _summary(manifest: dict[str, Any]) -> str:
     )
 
 
-def cmd_build(args: argparse.Namespace) -> None:
+def _load_entries(*sources: str | Path):
+    """The entries of `sources`, their per-language versions checked with the bot's glossary."""
     from bot.knowledge.source import load_entries
+    from bot.translation.project_settings import read_project_languages
 
+    return load_entries(*sources, protector=read_project_languages().protector())
+
+
+def cmd_build(args: argparse.Namespace) -> None:
     sources = args.sources or ([args.source] if args.source else [])
     if not sources:
         sys.exit(
             "bridge kb build: no source to build from: config.yml's KnowledgeBaseRetriever has `source: null`. "
             "Name the files or folders, e.g. `bridge kb build knowledge_base/`."
         )
-    entries = load_entries(*sources)
+    entries = _load_entries(*sources)
     manifest = _store(args).build(entries, args.encoder, args.threads, show_progress=True)
     print(f"bridge kb: built {args.store} from {', '.join(map(str, sources))}: {_summary(manifest)}")
 
 
 def cmd_add(args: argparse.Namespace) -> None:
-    from bot.knowledge.source import load_entries
-
-    entries = load_entries(*args.files)
+    entries = _load_entries(*args.files)
     manifest = _store(args).add(entries, args.encoder, args.threads, show_progress=True)
     print(f"bridge kb: added or replaced {len(entries)} entries in {args.store}: {_summary(manifest)}")
 
@@ -129,6 +133,7 @@ def _run(handler):
         from bot.knowledge.source import SourceError
         from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError, StoreFormatError
         from bot.models.encoder import EncoderNotFoundError
+        from bot.translation.base import TranslationConfigError
 
         try:
             handler(fill_config_defaults(args))
@@ -139,6 +144,7 @@ def _run(handler):
             StoreFormatError,
             EncoderNotFoundError,
             CalibrationError,
+            TranslationConfigError,
         ) as error:
             sys.exit(f"bridge kb: {error}")
         except KeyError as error:
