@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     importlib.import_module("bot.cli.eval").register(commands)  # bridge eval nlu
     importlib.import_module("bot.cli.kb").register(commands)  # bridge kb build|add|remove|info|search
     importlib.import_module("bot.cli.telegram").register(commands)  # bridge telegram set-webhook URL
+    importlib.import_module("bot.cli.translations").register(commands)  # bridge translations export|import|status
     return parser
 
 
