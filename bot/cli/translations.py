@@ -83,12 +83,12 @@ def cmd_export(args: argparse.Namespace) -> None:
     project = _Project(args)
     language = project.check_language(args.language)
     source_language = project.settings.source_language
+    if language == source_language:
+        raise _UserError(f"'{language}' is the language the texts are written in; export another language.")
     units, skipped = [], 0
     for text in project.texts:
         if text.language != source_language:
             skipped += 1  # an exchange file has one source language
-            continue
-        if language == source_language:
             continue
         human = human_translation(project.memory, text, language)
         if args.missing and (human is not None or language in text.authored):

@@ -113,3 +113,27 @@ def test_a_po_unit_that_drops_the_order_number_is_refused_the_rest_imported(oper
 def test_a_language_the_bot_does_not_speak_is_named_with_the_ones_it_does(operator):
     with pytest.raises(SystemExit, match="'sw' is not a language the bot speaks; .* lists en, es, pt"):
         operator("export", "--language", "sw")
+    with pytest.raises(SystemExit, match="'en' is the language the texts are written in"):
+        operator("export", "--language", "en")
+
+
+@pytest.mark.slow
+def test_kb_build_translates_the_answers_ahead_so_status_counts_them_in_memory(tmp_path, encoder_dir, capsys):
+    endpoints = tmp_path / "endpoints.yml"
+    memory_url = f"sqlite:///{tmp_path / 'memory.db'}"
+    endpoints.write_text(
+        "nlg:\n  type: bot.nlg.translating_nlg.TranslatingNLG\n  translation:\n"
+        f"    memory_url: {memory_url}\n    glossary: knowledge_base/glossary.txt\n"
+        "    backends: {bergamot: {type: bergamot, models: {en-pt: bundled}}}\n",
+        encoding="utf-8",
+    )
+    source = tmp_path / "kb.jsonl"
+    record = {"id": "wool-001", "questions": ["How do I wash wool?"], "answer": WOOL, "language": "en"}
+    source.write_text(json.dumps({**record, "updated_at": "2024-01-01T00:00:00Z"}) + "\n", encoding="utf-8")
+    kb = ["kb", "--store", str(tmp_path / "kb"), "--encoder", str(encoder_dir), "--endpoints", str(endpoints)]
+    main([*kb, "build", str(source)])
+    assert "translated ahead into the memory: 1 new, 0 already there" in capsys.readouterr().out
+    main(["translations", "--endpoints", str(endpoints), "--kb-source", str(source), "status"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["pt", "answers", "1", "0", "1", "0", "0", "100%"] in rows
+    assert ["ko", "answers", "1", "0", "0", "0", "1", "0%"] in rows
