@@ -4,6 +4,9 @@ Usage:
     bridge kb build [SOURCE ...]     re-embed every entry of the sources (default: the
                                      component's `source`, e.g. knowledge_base/)
     bridge kb add FILE [FILE ...]    add or replace entries without rebuilding the index
+                                     (both then machine-translate the answers into the
+                                     translation memory for every configured MT pair,
+                                     unless --no-translate)
     bridge kb remove ID [ID ...]     remove entries by id
     bridge kb info                   what the store holds and which encoder built it
     bridge kb search TEXT            the best answers for a question (for checking)
@@ -55,26 +58,53 @@ def _summary(manifest: dict[str, Any]) -> str:
     )
 
 
-def cmd_build(args: argparse.Namespace) -> None:
+def _load_entries(args: argparse.Namespace, *sources: str | Path):
+    """The entries of `sources`, their per-language versions checked with the bot's glossary."""
     from bot.knowledge.source import load_entries
+    from bot.translation.project_settings import read_project_languages
 
+    return load_entries(*sources, protector=read_project_languages(CONFIG_FILE, Path(args.endpoints)).protector())
+
+
+def _translate_ahead(args: argparse.Namespace, entries) -> None:
+    """Machine-translates the answers into the memory for every configured pair (see ahead.py)."""
+    from bot.translation.ahead import translate_ahead
+    from bot.translation.catalog import answer_texts
+    from bot.translation.pipeline import TranslationPipeline
+    from bot.translation.project_settings import read_project_languages
+
+    settings = read_project_languages(CONFIG_FILE, Path(args.endpoints))
+    if args.no_translate or not settings.translation.get("backends"):
+        return
+    pipeline = TranslationPipeline.from_settings(settings.translation)
+    if pipeline.memory is None:
+        print("bridge kb: not translating ahead: the translation settings have no memory_url to keep the results.")
+        return
+    report = translate_ahead(answer_texts(entries), settings.languages, pipeline)
+    print(
+        f"bridge kb: translated ahead into the memory: {report.translated} new, {report.remembered} already there"
+        + (f", {report.failed} failed (see the log)" if report.failed else "")
+    )
+
+
+def cmd_build(args: argparse.Namespace) -> None:
     sources = args.sources or ([args.source] if args.source else [])
     if not sources:
         sys.exit(
             "bridge kb build: no source to build from: config.yml's KnowledgeBaseRetriever has `source: null`. "
             "Name the files or folders, e.g. `bridge kb build knowledge_base/`."
         )
-    entries = load_entries(*sources)
+    entries = _load_entries(args, *sources)
     manifest = _store(args).build(entries, args.encoder, args.threads, show_progress=True)
     print(f"bridge kb: built {args.store} from {', '.join(map(str, sources))}: {_summary(manifest)}")
+    _translate_ahead(args, entries)
 
 
 def cmd_add(args: argparse.Namespace) -> None:
-    from bot.knowledge.source import load_entries
-
-    entries = load_entries(*args.files)
+    entries = _load_entries(args, *args.files)
     manifest = _store(args).add(entries, args.encoder, args.threads, show_progress=True)
     print(f"bridge kb: added or replaced {len(entries)} entries in {args.store}: {_summary(manifest)}")
+    _translate_ahead(args, entries)
 
 
 def cmd_remove(args: argparse.Namespace) -> None:
@@ -129,6 +159,7 @@ def _run(handler):
         from bot.knowledge.source import SourceError
         from bot.knowledge.store import EncoderMismatchError, KnowledgeBaseNotBuiltError, StoreFormatError
         from bot.models.encoder import EncoderNotFoundError
+        from bot.translation.base import TranslationConfigError
 
         try:
             handler(fill_config_defaults(args))
@@ -139,6 +170,7 @@ def _run(handler):
             StoreFormatError,
             EncoderNotFoundError,
             CalibrationError,
+            TranslationConfigError,
         ) as error:
             sys.exit(f"bridge kb: {error}")
         except KeyError as error:
@@ -161,6 +193,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--calibration",
         help="NLU data giving the per-language centroids when building (default: calibration in config.yml)",
     )
+    kb.add_argument(
+        "--endpoints", default="endpoints.yml", help="endpoints.yml whose `nlg: translation:` build/add translate with"
+    )
     kb.add_argument("--answer-weight", type=float, help="share of the answer text's similarity in a score (search)")
     commands = kb.add_subparsers(dest="kb_command", required=True)
     build = commands.add_parser("build", help="re-embed and index every entry of the sources")
@@ -168,9 +203,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--index-type", choices=["auto", "flat", "hnsw", "ivfpq"], default="auto", help="index type (auto follows size)"
     )
+    build.add_argument("--no-translate", action="store_true", help="skip machine-translating the answers ahead")
     build.set_defaults(handler=_run(cmd_build))
     add = commands.add_parser("add", help="add or replace entries without rebuilding")
     add.add_argument("files", nargs="+", help="source files (.jsonl or .csv)")
+    add.add_argument("--no-translate", action="store_true", help="skip machine-translating the answers ahead")
     add.set_defaults(handler=_run(cmd_add))
     remove = commands.add_parser("remove", help="remove entries by id")
     remove.add_argument("ids", nargs="+", help="entry ids")

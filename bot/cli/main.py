@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     importlib.import_module("bot.cli.kb").register(commands)  # bridge kb build|add|remove|info|search
     importlib.import_module("bot.cli.telegram").register(commands)  # bridge telegram set-webhook URL
     importlib.import_module("bot.cli.console").register(commands)  # bridge console [add-agent EMAIL]
+    importlib.import_module("bot.cli.translations").register(commands)  # bridge translations export|import|status
     return parser
 
 

@@ -7,6 +7,7 @@ PostgreSQL in production):
                   language, tags (JSON), updated_at, vector (the answer's embedding,
                   float32 bytes, used to rerank the questions' hits)
     kb_questions  vector_id (the FAISS id), answer_key, question
+    kb_answer_versions  answer_key, language, text: the answer written in other languages
 
 Rows are only ever inserted under fresh ids and deleted after the index that stops using
 them is in place (see bot/knowledge/store.py), so a lookup by vector id is always consistent
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -44,6 +45,13 @@ QUESTIONS = sa.Table(
     sa.Column("answer_key", sa.BigInteger, nullable=False, index=True),
     sa.Column("question", sa.Text, nullable=False),
 )
+VERSIONS = sa.Table(
+    "kb_answer_versions",
+    METADATA,
+    sa.Column("answer_key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("language", sa.String(8), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+)
 # SQLite caps bound parameters per statement; stay well below it.
 CHUNK = 500
 
@@ -60,6 +68,7 @@ class AnswerRecord:
     tags: tuple[str, ...]
     updated_at: str
     answer_vector: np.ndarray | None = None
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
@@ -99,7 +108,7 @@ class MetadataStore:
         Returns:
             The vector ids, in the order of the entries' questions.
         """
-        answers, questions, ids = [], [], []
+        answers, questions, versions, ids = [], [], [], []
         next_id = first_vector_id
         for position, entry in enumerate(entries):
             answer_key = next_id
@@ -117,6 +126,10 @@ class MetadataStore:
                     "vector": vector,
                 }
             )
+            versions += [
+                {"answer_key": answer_key, "language": language, "text": text}
+                for language, text in sorted(entry.versions.items())
+            ]
             for question in entry.questions:
                 questions.append({"vector_id": next_id, "answer_key": answer_key, "question": question})
                 ids.append(next_id)
@@ -126,17 +139,21 @@ class MetadataStore:
                 connection.execute(ANSWERS.insert(), answers[start : start + CHUNK])
             for start in range(0, len(questions), CHUNK):
                 connection.execute(QUESTIONS.insert(), questions[start : start + CHUNK])
+            for start in range(0, len(versions), CHUNK):
+                connection.execute(VERSIONS.insert(), versions[start : start + CHUNK])
         return ids
 
     def lookup(self, vector_ids: Sequence[int]) -> dict[int, AnswerRecord]:
         """The records of the given vector ids; ids without a row (removed) are absent."""
         found: dict[int, AnswerRecord] = {}
+        record_keys: dict[int, int] = {}
         query = sa.select(QUESTIONS.c.vector_id, QUESTIONS.c.question, ANSWERS).join(
             ANSWERS, ANSWERS.c.answer_key == QUESTIONS.c.answer_key
         )
         with self.engine.connect() as connection:
             for chunk in _chunks(list(vector_ids)):
                 for row in connection.execute(query.where(QUESTIONS.c.vector_id.in_(chunk))):
+                    record_keys[row.vector_id] = int(row.answer_key)
                     found[row.vector_id] = AnswerRecord(
                         row.vector_id,
                         row.entry_id,
@@ -147,7 +164,20 @@ class MetadataStore:
                         row.updated_at,
                         None if row.vector is None else np.frombuffer(row.vector, dtype=np.float32),
                     )
+            versions = self._versions(connection, sorted(set(record_keys.values())))
+        for vector_id, record in found.items():
+            if record_keys[vector_id] in versions:
+                found[vector_id] = replace(record, versions=versions[record_keys[vector_id]])
         return found
+
+    @staticmethod
+    def _versions(connection: sa.engine.Connection, answer_keys: Sequence[int]) -> dict[int, dict[str, str]]:
+        """{answer_key: {language: text}} of the answers that have versions."""
+        result: dict[int, dict[str, str]] = {}
+        for chunk in _chunks(answer_keys):
+            for row in connection.execute(sa.select(VERSIONS).where(VERSIONS.c.answer_key.in_(chunk))):
+                result.setdefault(int(row.answer_key), {})[row.language] = row.text
+        return result
 
     def vector_ids_of(self, entry_ids: Iterable[str]) -> dict[str, list[int]]:
         """Vector ids of each given entry id that has rows."""
@@ -179,6 +209,7 @@ class MetadataStore:
                 connection.execute(QUESTIONS.delete().where(QUESTIONS.c.vector_id >= from_id))
             used = sa.select(QUESTIONS.c.answer_key)
             connection.execute(ANSWERS.delete().where(ANSWERS.c.answer_key.not_in(used)))
+            connection.execute(VERSIONS.delete().where(VERSIONS.c.answer_key.not_in(used)))
 
     def dispose(self) -> None:
         if self._engine is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ class Hit:
     tags: tuple[str, ...]
     updated_at: str
     question_score: float  # cosine similarity to the best-matching historical question
+    versions: dict[str, str] = field(default_factory=dict)  # the answer in other languages
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class Hit:
             "question": self.question,
             "tags": list(self.tags),
             "updated_at": self.updated_at,
+            "versions": dict(self.versions),
         }
 
 
@@ -177,6 +179,7 @@ class AnswerRetriever:
                     record.tags,
                     record.updated_at,
                     float(score),
+                    record.versions,
                 )
             results.append(sorted(best.values(), key=lambda h: -h.score)[:k])
         return results

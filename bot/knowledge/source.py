@@ -11,19 +11,24 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.translation.protection import SpanProtector
+
 SOURCE_SUFFIXES = (".jsonl", ".csv")
-FIELDS = ("id", "questions", "answer", "language", "tags", "updated_at")
+FIELDS = ("id", "questions", "answer", "language", "tags", "updated_at", "answers")
 REQUIRED = ("id", "questions", "answer", "language", "updated_at")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
 # CSV cells hold several questions or tags separated by this character.
 CSV_LIST_SEPARATOR = "|"
+# CSV columns holding the answer's version in one language: answer_es, answer_de ...
+CSV_VERSION_COLUMN = re.compile(r"^answer_([a-z]{2})$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Entry:
         language: ISO 639-1 code of the answer text.
         tags: free labels (topic, product line) for filtering and reports.
         updated_at: when the answer was last checked, timezone-aware.
+        versions: the answer written in other languages, {language: text}; the customer
+            gets the version in their language before any translation.
     """
 
     id: str
@@ -45,6 +52,7 @@ class Entry:
     language: str
     tags: tuple[str, ...] = field(default_factory=tuple)
     updated_at: datetime = field(default_factory=lambda: datetime.fromtimestamp(0).astimezone())
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 class SourceError(ValueError):
@@ -69,12 +77,68 @@ def _as_list(value: Any, where: str, name: str, problems: list[str], csv_cell: b
     return tuple(v.strip() for v in value if v.strip())
 
 
-def parse_entry(record: dict[str, Any], where: str, csv_cell: bool = False) -> tuple[Entry | None, list[str]]:
-    """Validates one record; returns the entry (or None) and the problems found."""
+def _versions(record: dict[str, Any], where: str, csv_cell: bool, problems: list[str]) -> dict[str, str]:
+    """The `answers` object (JSONL) or the non-empty `answer_<lang>` cells (CSV) of a record."""
+    if csv_cell:
+        return {
+            CSV_VERSION_COLUMN.match(name).group(1): value.strip()
+            for name, value in record.items()
+            if CSV_VERSION_COLUMN.match(name) and isinstance(value, str) and value.strip()
+        }
+    value = record.get("answers")
+    if value in (None, {}):
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: 'answers' must be an object {{language: text}}, got {value!r}")
+        return {}
+    versions: dict[str, str] = {}
+    for language, text in value.items():
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where}: 'answers.{language}' must be non-empty text")
+            continue
+        versions[language] = text.strip()
+    return versions
+
+
+def version_problems(
+    entry_id: str, answer: str, language: str, versions: dict[str, str], protector: SpanProtector
+) -> list[str]:
+    """What is wrong with an answer's per-language versions: a bad language, a lost span.
+
+    Every protected span of the answer (order numbers, links, amounts, product names ...)
+    must appear in each version as often as in the answer, since a customer reading the
+    version must get the same facts.
+    """
+    problems = []
+    spans = Counter(protector.mask(answer).spans)
+    for version_language, text in sorted(versions.items()):
+        name = f"entry {entry_id!r}, version '{version_language}'"
+        if not LANGUAGE_PATTERN.match(version_language):
+            problems.append(f"{name}: the language must be an ISO 639-1 code such as 'es'")
+        elif version_language == language:
+            problems.append(f"{name}: the answer itself is in '{language}'; give versions in other languages only")
+        missing = sorted((spans - Counter(protector.mask(text).spans)).elements())
+        if missing:
+            problems.append(
+                f"{name} lacks the protected part(s) {missing} of the answer: copy them unchanged into the version"
+            )
+    return problems
+
+
+def parse_entry(
+    record: dict[str, Any], where: str, csv_cell: bool = False, protector: SpanProtector | None = None
+) -> tuple[Entry | None, list[str]]:
+    """Validates one record; returns the entry (or None) and the problems found.
+
+    `protector` finds the protected spans each per-language version must keep (default:
+    the built-in patterns, no glossary).
+    """
     problems: list[str] = []
-    unknown = sorted(set(record) - set(FIELDS))
+    allowed = [name for name in FIELDS if not (csv_cell and name == "answers")]
+    unknown = sorted(name for name in set(record) - set(allowed) if not (csv_cell and CSV_VERSION_COLUMN.match(name)))
     if unknown:
-        problems.append(f"{where}: unknown field(s) {unknown}; allowed: {list(FIELDS)}")
+        extra = " and answer_<language> columns" if csv_cell else ""
+        problems.append(f"{where}: unknown field(s) {unknown}; allowed: {allowed}{extra}")
     missing = [name for name in REQUIRED if record.get(name) in (None, "", [])]
     if missing:
         problems.append(f"{where}: missing required field(s) {missing}")
@@ -94,6 +158,10 @@ def parse_entry(record: dict[str, Any], where: str, csv_cell: bool = False) -> t
     if not isinstance(language, str) or not LANGUAGE_PATTERN.match(language):
         problems.append(f"{where}: 'language' must be an ISO 639-1 code such as 'en' or 'es', got {language!r}")
     tags = _as_list(record.get("tags") or [], where, "tags", problems, csv_cell)
+    versions = _versions(record, where, csv_cell, problems)
+    if isinstance(answer, str) and answer.strip() and versions:
+        found = version_problems(entry_id, answer.strip(), language, versions, protector or SpanProtector())
+        problems.extend(f"{where}: {problem}" for problem in found)
     try:
         updated_at = datetime.fromisoformat(str(record["updated_at"]).replace("Z", "+00:00"))
         if updated_at.tzinfo is None:
@@ -107,7 +175,7 @@ def parse_entry(record: dict[str, Any], where: str, csv_cell: bool = False) -> t
         updated_at = None
     if problems:
         return None, problems
-    return Entry(entry_id, questions, answer.strip(), language, tags, updated_at), []
+    return Entry(entry_id, questions, answer.strip(), language, tags, updated_at, versions), []
 
 
 def _records(path: Path) -> Iterable[tuple[str, dict[str, Any] | None, str | None, bool]]:
@@ -159,8 +227,11 @@ def source_files(path: str | Path) -> list[Path]:
     return [path]
 
 
-def load_entries(*paths: str | Path) -> list[Entry]:
+def load_entries(*paths: str | Path, protector: SpanProtector | None = None) -> list[Entry]:
     """All entries of the given files or folders, validated; ids must be unique across them.
+
+    `protector` finds the protected spans that every per-language version must keep; pass
+    one built with the bot's glossary (default: the built-in patterns only).
 
     Raises:
         SourceError: listing every problem found, each with file and line.
@@ -179,7 +250,7 @@ def load_entries(*paths: str | Path) -> list[Entry]:
                 if error:
                     problems.append(error)
                     continue
-                entry, found = parse_entry(record, where, csv_cell=is_csv)
+                entry, found = parse_entry(record, where, csv_cell=is_csv, protector=protector)
                 problems.extend(found)
                 if entry is None:
                     continue
@@ -201,7 +272,9 @@ def source_fingerprint(entries: Sequence[Entry]) -> str:
     for entry in sorted(entries, key=lambda e: e.id):
         digest.update(
             json.dumps(
-                [entry.id, entry.questions, entry.answer, entry.language, entry.tags, entry.updated_at.isoformat()],
+                [entry.id, entry.questions, entry.answer, entry.language, entry.tags, entry.updated_at.isoformat()]
+                # Versions joined the format later: entries without them keep their old fingerprint.
+                + ([sorted(entry.versions.items())] if entry.versions else []),
                 ensure_ascii=False,
             ).encode()
         )

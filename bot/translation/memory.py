@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,16 @@ def _entry(row: Any) -> MemoryEntry:
     values = dict(row._mapping)
     values.pop("key_hash")
     return MemoryEntry(**values)
+
+
+def _mask_at(text: str, positions: Sequence[tuple[int, int]], pattern: str) -> Masked:
+    """`text` masked at known (start, end) positions, in text order."""
+    pieces, spans, position = [], [], 0
+    for start, end in sorted(positions):
+        pieces += [text[position:start], pattern.format(n=len(spans) + 1)]
+        spans.append(text[start:end])
+        position = end
+    return Masked("".join(pieces) + text[position:], tuple(spans), pattern)
 
 
 def _hash(source_key: str) -> str:
@@ -164,11 +175,15 @@ class TranslationMemory:
         target_language: str,
         author: str | None = None,
         origin: str = AGENT_ORIGIN,
+        span_positions: Sequence[tuple[int, int]] | None = None,
     ) -> MemoryEntry:
         """Adds or corrects a human translation (it then wins over any MT for that text).
 
         Both texts are given as a customer would read them; their protected spans (order
         numbers, links, product names ...) must match, so the entry can serve other numbers.
+        `span_positions` gives the (start, end) of the spans in the stripped `target_text`
+        when they are known (an exchange file marks them), instead of finding them again:
+        the patterns miss a span written against a word, as Korean and Japanese particles are.
 
         Raises:
             ValueError: the translation lacks or adds a protected span, or a text is empty.
@@ -176,7 +191,7 @@ class TranslationMemory:
         if not source_text.strip() or not target_text.strip():
             raise ValueError("Both the source text and the translation must be non-empty.")
         key = self.key(source_text)
-        target_key = self._mask_like(target_text.strip(), key)
+        target_key = self._mask_like(target_text.strip(), key, span_positions)
         return self._upsert(key.text, target_key, source_language, target_language, HUMAN, origin, author, replace=True)
 
     def entries(
@@ -203,12 +218,13 @@ class TranslationMemory:
         with self.engine.begin() as connection:
             return connection.execute(sa.delete(TABLE).where(TABLE.c.id == entry_id)).rowcount > 0
 
-    def _mask_like(self, target_text: str, key: Masked) -> str:
+    def _mask_like(self, target_text: str, key: Masked, span_positions: Sequence[tuple[int, int]] | None = None) -> str:
         """Masks `target_text` with the same token numbers the source's spans got."""
-        found = self.protector.mask(target_text, MEMORY_PATTERN)
-        if Counter(found.spans) != Counter(key.spans):
-            missing = list((Counter(key.spans) - Counter(found.spans)).elements())
-            extra = list((Counter(found.spans) - Counter(key.spans)).elements())
+        found = self.protector.mask(target_text, MEMORY_PATTERN) if span_positions is None else None
+        found_spans = found.spans if found else tuple(target_text[start:end] for start, end in span_positions)
+        if Counter(found_spans) != Counter(key.spans):
+            missing = list((Counter(key.spans) - Counter(found_spans)).elements())
+            extra = list((Counter(found_spans) - Counter(key.spans)).elements())
             raise ValueError(
                 "The translation must keep the source's protected parts exactly "
                 f"(missing: {missing or 'none'}; not in the source: {extra or 'none'}). "
@@ -217,7 +233,10 @@ class TranslationMemory:
         numbers: dict[str, list[int]] = {}
         for n, span in enumerate(key.spans, start=1):
             numbers.setdefault(span, []).append(n)
-        renumbered = self.protector.mask(target_text, "\x00{n}\x00")
+        if span_positions is None:
+            renumbered = self.protector.mask(target_text, "\x00{n}\x00")
+        else:
+            renumbered = _mask_at(target_text, span_positions, "\x00{n}\x00")
         text = renumbered.text
         for n, span in enumerate(renumbered.spans, start=1):
             text = text.replace(f"\x00{n}\x00", MEMORY_PATTERN.format(n=numbers[span].pop(0)), 1)
