@@ -9,6 +9,7 @@ package, see bot/project.py).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +23,15 @@ from pathlib import Path
 import yaml
 
 from bot.project import ACTIONS_PACKAGE, has_actions, project_environment
+
+# A Python traceback's closing line: "package.module.SomeError: what happened".
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
+# "The above exception was the direct cause ..." / "During handling of the above exception, ..."
+CHAINED_TRACEBACK = "above exception"
+
+
+class ServerRefusedError(RuntimeError):
+    """A served process came up but says it cannot serve (Rasa without a loadable model)."""
 
 
 def free_port() -> int:
@@ -64,12 +74,42 @@ class ServedProcess:
             self.command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
+    # An HTTP status of `ready_url` that means "up, but will never serve" (Rasa's /status
+    # answers 409 when the model failed to load: Rasa logs the error and stays up without one).
+    refusal_status: int | None = None
+
     def is_ready(self) -> bool:
+        """True once `ready_url` answers 200; raises ServerRefusedError on `refusal_status`."""
         try:
             with urllib.request.urlopen(self.ready_url, timeout=2) as response:
                 return response.status == 200
+        except urllib.error.HTTPError as error:
+            if error.code == self.refusal_status:
+                raise ServerRefusedError(
+                    f"The {self.name} started but cannot serve: {self.refusal_reason()} (the full log: {self.log_path})"
+                ) from error
+            return False
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             return False
+
+    def refusal_reason(self) -> str:
+        """Why, from the log's last traceback (Rasa's own lines say only "Could not load model"
+        and "Error initializing graph component")."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "see its log"
+        # A chained traceback prints the cause first; its first part follows no chaining line.
+        starts = [
+            i
+            for i, line in enumerate(lines)
+            if line.startswith("Traceback (most recent call last)")
+            and not any(CHAINED_TRACEBACK in earlier for earlier in lines[max(0, i - 2) : i])
+        ]
+        errors = [line for line in lines[starts[-1] if starts else 0 :] if EXCEPTION_LINE.match(line)]
+        # The last error before Rasa's own wrappers is the component's, which names the fix.
+        own = [line for line in errors if not line.startswith("rasa.")]
+        return (own or errors or ["see its log"])[-1]
 
     def stop(self) -> None:
         """Stops the process group: SIGTERM, then SIGKILL after 10 s."""
@@ -177,6 +217,7 @@ class BotStack:
                 ],
                 f"{self.rasa_url}/status",
                 self.log_dir / "rasa.log",
+                refusal_status=409,
             )
         )
         if self.chat_port:
@@ -205,7 +246,7 @@ class BotStack:
             served.start(self.project_dir, env)
         deadline = time.monotonic() + timeout
         for served in self.processes:
-            while not served.is_ready():
+            while not self._answers(served):
                 if served.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(
@@ -213,6 +254,14 @@ class BotStack:
                         f"see {served.log_path} for why."
                     )
                 time.sleep(0.5)
+
+    def _answers(self, served: ServedProcess) -> bool:
+        """Whether `served` is ready; a part that refuses to serve stops the whole stack."""
+        try:
+            return served.is_ready()
+        except ServerRefusedError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stops every part that is running."""
