@@ -144,6 +144,7 @@ class BotStack:
     log_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: list[ServedProcess] = field(default_factory=list)
+    credentials: Path | None = None  # the project's credentials.yml when None
 
     @property
     def rasa_url(self) -> str:
@@ -206,7 +207,7 @@ class BotStack:
                     "--endpoints",
                     str(self.endpoints),
                     "--credentials",
-                    str(self.project_dir / "credentials.yml"),
+                    str(self.credentials or self.project_dir / "credentials.yml"),
                     "--interface",
                     "127.0.0.1",
                     "--port",

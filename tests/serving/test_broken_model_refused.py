@@ -3,59 +3,27 @@
 Rasa itself logs a model that fails to load and stays up without one (/status answers 409,
 every message is ignored); `bridge run`'s stack treats that as a refusal: it stops the server,
 frees the port and raises the component's own error, which names the folder and the fix.
-A tiny bot (tests/helpers/tiny_encoder.py) is trained once by a real `rasa train`.
+A tiny bot (tests/serving/tiny_bot.py) is trained once by a real `rasa train`.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.project import offline_environment
 from bot.serving.processes import BotStack, ServerRefusedError, free_port, port_is_taken
-from tests.helpers.tiny_encoder import INTENTS, build_tiny_encoder
+from tests.serving.tiny_bot import GREETING, train_tiny_bot
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")
 def tiny_bot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project dir with a tiny encoder, a FrozenEncoderIntentClassifier model trained on it,
-    credentials for the REST channel and an endpoints.yml with a SQLite tracker store."""
     project = tmp_path_factory.mktemp("tiny-bot")
-    build_tiny_encoder(project / "encoder")
-    (project / "data").mkdir()
-    nlu = [{"intent": name, "examples": "".join(f"- {text}\n" for text in texts)} for name, texts in INTENTS.items()]
-    (project / "data" / "nlu.yml").write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}))
-    rule = {"rule": "greet", "steps": [{"intent": "greet"}, {"action": "utter_greet"}]}
-    (project / "data" / "rules.yml").write_text(yaml.safe_dump({"version": "3.1", "rules": [rule]}))
-    domain = {"version": "3.1", "intents": list(INTENTS), "responses": {"utter_greet": [{"text": "Hello!"}]}}
-    (project / "domain.yml").write_text(yaml.safe_dump(domain))
-    classifier = {
-        "name": "bot.components.frozen_encoder_intent_classifier.FrozenEncoderIntentClassifier",
-        "model_path": str(project / "encoder"),
-        "threads": 1,
-    }
-    config = {"recipe": "default.v1", "language": "en", "assistant_id": "tiny", "pipeline": [classifier]}
-    (project / "config.yml").write_text(yaml.safe_dump({**config, "policies": [{"name": "RulePolicy"}]}))
-    (project / "credentials.yml").write_text("rest:\n")
-    (project / "endpoints.yml").write_text(
-        yaml.safe_dump({"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(project / "tracker.db")}})
-    )
-    subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "tiny", "--out", "models"],
-        cwd=project,
-        env=offline_environment({}),
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    train_tiny_bot(project)
     return project
 
 
@@ -77,7 +45,7 @@ def test_an_intact_model_serves(tiny_bot):
     try:
         from tests.helpers.rasa_server import send
 
-        assert send(stack, "intact", "hello") == ["Hello!"]
+        assert send(stack, "intact", "hello") == [GREETING]
     finally:
         stack.stop()
 
