@@ -3,7 +3,9 @@
 `bridge run` and the integration tests use the same code, so what the tests start is what a
 user runs: a real Rasa server (REST + socket.io), a real rasa-sdk action server and the
 chat page. The action server runs only for a project with custom actions (an `actions`
-package, see bot/project.py).
+package, see bot/project.py). However `bridge run` ends (Ctrl-C, SIGTERM, SIGKILL, a crash), its
+children end with it and free their ports: `stop` on the way out, the kernel's parent-death
+signal when there is no way out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,27 @@ CHAINED_TRACEBACK = "above exception"
 
 class ServerRefusedError(RuntimeError):
     """A served process came up but says it cannot serve (Rasa without a loadable model)."""
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def stop_with_parent(parent_pid: int):
+    """A preexec_fn that makes the child get SIGTERM when its parent dies, however it dies.
+
+    The children run in sessions of their own (so `stop` can end a whole process group), which
+    a terminal's Ctrl-C does not reach; and a parent killed outright (SIGKILL, out of memory)
+    runs no clean-up. Linux's parent-death signal covers both: the kernel sends it.
+    """
+
+    def set_parent_death_signal() -> None:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent died before the signal was set
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_parent_death_signal
 
 
 def free_port() -> int:
@@ -67,11 +90,18 @@ class ServedProcess:
     process: subprocess.Popen | None = None
 
     def start(self, cwd: Path, env: dict[str, str]) -> None:
-        """Starts the process in its own process group, logging to `log_path`."""
+        """Starts the process in its own process group, logging to `log_path`; on Linux it is
+        also told to stop when the process that started it dies (see `stop_with_parent`)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=stop_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
         )
 
     # An HTTP status of `ready_url` that means "up, but will never serve" (Rasa's /status

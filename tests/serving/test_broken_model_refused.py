@@ -15,16 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.serving.processes import BotStack, ServerRefusedError, free_port, port_is_taken
-from tests.serving.tiny_bot import GREETING, train_tiny_bot
+from tests.serving.tiny_bot import GREETING
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
-
-@pytest.fixture(scope="module")
-def tiny_bot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("tiny-bot")
-    train_tiny_bot(project)
-    return project
 
 
 def stack_of(project: Path) -> BotStack:
