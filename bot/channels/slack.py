@@ -331,6 +331,10 @@ class SlackEventsInput(PlatformWebhookInput):
 
         @slack_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
+            try:
+                request.body.decode("utf-8")  # Slack sends UTF-8; the signature check needs it too
+            except UnicodeDecodeError:
+                return response.text("The body is not UTF-8 text.", status=HTTPStatus.BAD_REQUEST)
             if not self.is_signed_by_slack(request):
                 logger.warning("Refused a Slack webhook request without a valid, fresh signature.")
                 return response.text(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -18,14 +16,9 @@ import pytest
 import yaml
 
 from bot.channels.rate_limit import LocalCounter, RateLimit, RedisCounter, TooManyMessages
-from tests.channels.conftest import (
-    SLACK_BOT_TOKEN,
-    SLACK_LOCALES,
-    SLACK_SIGNING_SECRET,
-    TELEGRAM_BOT_TOKEN,
-    TELEGRAM_WEBHOOK_SECRET,
-)
+from tests.channels.conftest import SLACK_LOCALES, SLACK_SIGNING_SECRET, TELEGRAM_WEBHOOK_SECRET, platform_env
 from tests.channels.fake_platforms import fake_slack, fake_telegram
+from tests.channels.test_bad_input import post_raw as post
 
 LIMIT = {"messages": 2, "per_seconds": 60}
 
@@ -118,14 +111,7 @@ def limited_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         free_port(),
         None,
         project / "logs",
-        env={
-            "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
-            "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
-            "SLACK_API_URL": f"{slack.url}/api/",
-            "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
-            "TELEGRAM_API_URL": telegram.url,
-        },
+        env=platform_env(slack, telegram),
         credentials=project / "limited-credentials.yml",
     )
     stack.start(timeout=180)
@@ -133,15 +119,6 @@ def limited_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     stack.stop()
     slack.stop()
     telegram.stop()
-
-
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, dict[str, str]]:
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json", **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, answer.read().decode(), dict(answer.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), dict(error.headers)
 
 
 def rest(stack, sender: str) -> tuple[int, str, dict[str, str]]:
