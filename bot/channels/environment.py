@@ -1,7 +1,8 @@
 """Channel secrets from the environment, and the closed channel that stands in when one is unset.
 
 `PlatformWebhookInput` is the base of the Slack and Telegram channels: it reads their settings
-from the environment, or stays closed, and gives them the store of deliveries already seen.
+from the environment, or stays closed, and gives them the store of deliveries already seen and
+their per-sender rate limit (bot/channels/rate_limit.py).
 
 Secrets never come from credentials.yml (a committed file): each channel reads its own from
 the environment when the Rasa server starts. A channel missing one is not opened: start-up
@@ -22,6 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.rate_limit import RateLimit, TooManyMessages, too_many_response
 from bot.channels.seen_events import SeenEvents, seen_events_from_endpoints
 
 logger = logging.getLogger(__name__)
@@ -80,7 +82,9 @@ class PlatformWebhookInput(InputChannel):
         missing = missing_variables(cls.required_variables)
         if missing:
             return cls(None, None, closed_reason=announce_closed(cls.name(), missing))
-        return cls(cls.settings_from_environment(), seen_events_from_endpoints(endpoints_path(credentials)))
+        channel = cls(cls.settings_from_environment(), seen_events_from_endpoints(endpoints_path(credentials)))
+        channel.rate_limit = RateLimit.from_credentials(cls.name(), credentials, endpoints_path(credentials))
+        return channel
 
     def __init__(self, settings: Any, seen_events: SeenEvents | None, closed_reason: str = "") -> None:
         """:param settings: the channel's settings, None when closed; :param seen_events: where
@@ -88,3 +92,12 @@ class PlatformWebhookInput(InputChannel):
         self.settings = settings
         self.seen_events = seen_events
         self.closed_reason = closed_reason
+        self.rate_limit = RateLimit(self.name())  # from_credentials sets the configured one
+
+    def over_rate_limit(self, sender: Any) -> HTTPResponse | None:
+        """The 429 (with Retry-After) for a sender over the rate limit, else None."""
+        try:
+            self.rate_limit.check(sender)
+        except TooManyMessages as error:
+            return too_many_response(error)
+        return None

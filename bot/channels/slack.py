@@ -17,6 +17,9 @@ timestamps more than 5 minutes off): anything else gets a 401 and reaches no bot
   messages (`message` in an `im`) and mentions (`app_mention`) in channels are answered;
 - replies go to the thread of the customer's message with chat.postMessage; buttons become
   Block Kit buttons whose click comes back as an interactive payload with the button's payload;
+- a message the bot cannot take (longer than bot/channels/message_text.py allows, or only
+  control characters) is answered in the thread with why, and not stored;
+- a user over the rate limit (bot/channels/rate_limit.py) gets a 429 with Retry-After;
 - the customer's Slack locale (users.info with include_locale; needs the users:read scope) is
   the turn's language hint, `metadata.language`, as on the REST channel.
 
@@ -32,6 +35,7 @@ credentials.yml:
 
     bot.channels.slack.SlackEventsInput:
       endpoints: endpoints.yml     # where the seen event ids are kept (tracker store / Redis)
+      rate_limit: {messages: 30, per_seconds: 60}   # per Slack user; these are the defaults
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.environment import PlatformWebhookInput, closed_blueprint
+from bot.channels.message_text import MessageTextError, checked_text
 from bot.channels.seen_events import SeenEvents
 
 logger = logging.getLogger(__name__)
@@ -271,14 +276,32 @@ class SlackEventsInput(PlatformWebhookInput):
         event_id = str(body.get("event_id") or "")
         if not event_id:
             return response.text('The event has no "event_id".', status=HTTPStatus.BAD_REQUEST)
+        refusal = self.over_rate_limit(user_id)  # before the id is seen, so Slack's retry can pass later
+        if refusal:
+            return refusal
         if not await asyncio.to_thread(self.seen_events.first_time, f"slack:{event_id}"):
             logger.info(f"Slack event {event_id} was already processed; copy (retry {retry}) dropped.")
             return response.text("already processed")
         thread_ts = event.get("thread_ts") or event.get("ts")
+        try:
+            text = checked_text(text)
+        except MessageTextError as error:
+            # Slack re-sends an event that gets an error status: the customer is told instead.
+            await self._refuse(str(error), user_id, channel, thread_ts)
+            return response.text(f"refused: {error}")
         self._start_turn(
             on_new_message, text, user_id, channel, thread_ts, {"event_id": event_id, "team": body.get("team_id")}
         )
         return response.text("")
+
+    async def _refuse(self, reason: str, user_id: str, channel: str, thread_ts: str | None) -> None:
+        """Answers a message the bot cannot take (too long, only control characters) with why."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            await SlackEventsOutput(self.client, channel, thread_ts).send_text_message(user_id, reason)
+        except SlackApiError as error:
+            logger.warning(f"Slack chat.postMessage of a refusal failed ({error.response.get('error')}).")
 
     async def _interaction(
         self, payload: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -308,6 +331,10 @@ class SlackEventsInput(PlatformWebhookInput):
 
         @slack_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
+            try:
+                request.body.decode("utf-8")  # Slack sends UTF-8; the signature check needs it too
+            except UnicodeDecodeError:
+                return response.text("The body is not UTF-8 text.", status=HTTPStatus.BAD_REQUEST)
             if not self.is_signed_by_slack(request):
                 logger.warning("Refused a Slack webhook request without a valid, fresh signature.")
                 return response.text(

@@ -5,7 +5,11 @@ after its session id, and sends every bot message to that room. Its handler call
 `AsyncServer.enter_room` without awaiting it, and in the python-socketio Rasa installs (5.x,
 where the method is a coroutine) the connection therefore never joins the room: the bot's
 replies and any message pushed later (an agent's reply) reach nobody. This channel keeps
-Rasa's URL (/socket.io), events and options and replaces only that handler.
+Rasa's URL (/socket.io), events and options and replaces only that handler. It also checks each
+user message as the other channels do (bot/channels/message_text.py): a message that is not an
+object, empty, too long or with metadata that is not an object gets a `bridge_error` event
+({"status": 400, "error": why}) instead of a reply, and is not stored; so does a session over its
+rate limit (status 429 and `retry_after` in seconds, see bot/channels/rate_limit.py).
 
 credentials.yml (the same keys as Rasa's `socketio`):
 
@@ -14,6 +18,7 @@ credentials.yml (the same keys as Rasa's `socketio`):
       bot_message_evt: bot_uttered
       session_persistence: true
       metadata_key: customData     # widgets send the page language as customData.language
+      rate_limit: {messages: 30, per_seconds: 60}   # per session; these are the defaults
 """
 
 from __future__ import annotations
@@ -22,13 +27,22 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot.channels.environment import endpoints_path
+from bot.channels.message_text import MessageTextError, checked_text
+from bot.channels.rate_limit import RateLimit, TooManyMessages
+
 logger = logging.getLogger(__name__)
+
+# The event a refused message gets instead of a reply: {"status": 400 or 429, "error": why}.
+ERROR_EVENT = "bridge_error"
+EXAMPLE_EVENT = '{"message": "Hello", "session_id": "..."}'
 
 
 class BridgeSocketIOInput(SocketIOInput):
@@ -39,9 +53,18 @@ class BridgeSocketIOInput(SocketIOInput):
         """Same name as Rasa's channel, so `output_channel=socketio` and "latest" find it."""
         return "socketio"
 
+    rate_limit: RateLimit | None = None  # set from credentials.yml; the defaults when None
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> BridgeSocketIOInput:
+        channel = super().from_credentials(credentials)
+        channel.rate_limit = RateLimit.from_credentials(cls.name(), credentials, endpoints_path(credentials))
+        return channel
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
+        rate_limit = self.rate_limit or RateLimit(self.name())
 
         async def session_request(sid: str, data: dict | None) -> None:
             data = data if isinstance(data, dict) else {}
@@ -54,6 +77,35 @@ class BridgeSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
             logger.debug(f"socket.io connection {sid} joined session {data['session_id']}.")
 
-        # Registering the event again replaces Rasa's handler.
+        # Registering an event again replaces Rasa's handler.
         sio.on("session_request", namespace=self.namespace)(session_request)
+        rasa_handle_message = sio.handlers[self.namespace or "/"][self.user_message_evt]
+
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                await self.refuse(sid, f"A {self.user_message_evt} event must be an object like {EXAMPLE_EVENT}.")
+                return
+            try:
+                data = {**data, "message": checked_text(data.get("message"))}
+            except MessageTextError as error:
+                await self.refuse(sid, str(error))
+                return
+            metadata = data.get(self.metadata_key)
+            if metadata is not None and not isinstance(metadata, dict):
+                await self.refuse(sid, f'"{self.metadata_key}" must be an object, e.g. {{"language": "de"}}.')
+                return
+            try:
+                rate_limit.check(data.get("session_id") if self.session_persistence else sid)
+            except TooManyMessages as error:
+                await self.refuse(sid, str(error), HTTPStatus.TOO_MANY_REQUESTS, retry_after=error.retry_after)
+                return
+            await rasa_handle_message(sid, data)
+
+        sio.on(self.user_message_evt, namespace=self.namespace)(handle_message)
         return socketio_webhook
+
+    async def refuse(self, sid: str, reason: str, status: int = HTTPStatus.BAD_REQUEST, **details: Any) -> None:
+        """Tells the browser why its message was not answered (the socket.io side of a 4xx)."""
+        await self.sio.emit(
+            ERROR_EVENT, {"status": int(status), "error": reason, **details}, room=sid, namespace=self.namespace
+        )

@@ -10,6 +10,9 @@ update (Rasa 3.6's own Telegram channel does not check it): a request without th
 gets a 403 and reaches no bot. Then:
 - each `update_id` is processed once (Telegram re-sends an update after an error; see
   bot/channels/seen_events.py), except that an update whose turn failed is let through again;
+- a message the bot cannot take (longer than bot/channels/message_text.py allows, or only
+  control characters) is answered in the chat with why, and not stored;
+- a user over the rate limit (bot/channels/rate_limit.py) gets a 429 with Retry-After;
 - a message's `from.language_code` is the turn's language hint, `metadata.language`, as on the
   REST channel;
 - replies go to the chat with sendMessage, split on line or word boundaries when longer than
@@ -27,6 +30,7 @@ credentials.yml:
 
     bot.channels.telegram.TelegramWebhookInput:
       endpoints: endpoints.yml     # where the seen update ids are kept (tracker store / Redis)
+      rate_limit: {messages: 30, per_seconds: 60}   # per Telegram user; these are the defaults
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.environment import PlatformWebhookInput, closed_blueprint
+from bot.channels.message_text import MessageTextError, checked_text
 from bot.channels.telegram_api import (
     API_URL_ENV,
     BOT_TOKEN_ENV,
@@ -76,6 +81,15 @@ class TelegramSettings:
             webhook_secret=os.environ[WEBHOOK_SECRET_ENV].strip(),
             api_url=os.environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL,
         )
+
+
+def update_sender(update: dict[str, Any]) -> Any:
+    """The id of the Telegram user who sent a message or clicked a button, or None."""
+    for kind in ("message", "callback_query"):
+        part = update.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("from"), dict):
+            return part["from"].get("id")
+    return None
 
 
 class TelegramChatOutput(OutputChannel):
@@ -162,6 +176,10 @@ class TelegramWebhookInput(PlatformWebhookInput):
         update_id = update.get("update_id")
         if update_id is None:
             return response.text('The update has no "update_id".', status=HTTPStatus.BAD_REQUEST)
+        sender = update_sender(update)
+        refusal = self.over_rate_limit(sender) if sender is not None else None
+        if refusal:  # before the update is seen, so Telegram's retry can pass later
+            return refusal
         key = f"telegram:{self.settings.bot_token.split(':', 1)[0]}:{update_id}"
         if not await asyncio.to_thread(self.seen_events.first_time, key):
             logger.info(f"Telegram update {update_id} was already processed; copy dropped.")
@@ -191,7 +209,13 @@ class TelegramWebhookInput(PlatformWebhookInput):
         chat = message.get("chat") or {}
         if chat.get("id") is None:
             return response.text('The message has no "chat.id".', status=HTTPStatus.BAD_REQUEST)
-        await self._turn(on_new_message, message["text"], chat, message.get("from") or {}, update_id)
+        try:
+            text = checked_text(message["text"])
+        except MessageTextError as error:
+            # Telegram re-sends an update that gets an error status: the customer is told instead.
+            await TelegramChatOutput(self.api, chat["id"]).send_text_message(str(chat["id"]), str(error))
+            return response.text(f"refused: {error}")
+        await self._turn(on_new_message, text, chat, message.get("from") or {}, update_id)
         return response.text("")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

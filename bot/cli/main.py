@@ -126,11 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     from bot.models.encoder import EncoderNotFoundError
     from bot.project import ProjectError
+    from bot.serving.processes import ServerRefusedError
 
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ProjectError, EncoderNotFoundError) as error:
+    except (ProjectError, EncoderNotFoundError, ServerRefusedError) as error:
         sys.exit(f"bridge: {error}")
 
 

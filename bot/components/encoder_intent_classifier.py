@@ -26,13 +26,23 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.models.encoder import EncoderMismatchError, check_encoder_dir, encoder_fingerprint
+from bot.models.encoder import (
+    EncoderLoadError,
+    EncoderMismatchError,
+    EncoderNotFoundError,
+    check_encoder_dir,
+    encoder_fingerprint,
+)
 
 logger = logging.getLogger(__name__)
 
 META_FILE = "classifier.json"
 
 Classifier = TypeVar("Classifier", bound="EncoderIntentClassifier")
+
+
+class StoredModelError(RuntimeError):
+    """A trained classifier's files in the model archive are missing or unreadable."""
 
 
 class ConfigCheck:
@@ -179,19 +189,54 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> Classifier:
-        """Loads a trained classifier; refuses an encoder other than the one it was trained on."""
+        """Loads a trained classifier, or an untrained one when nothing was stored for it.
+
+        Anything else that keeps the stored model from predicting (the encoder folder missing,
+        corrupt or another encoder than the one trained on, the stored files unreadable) is
+        raised, naming the folder and the fix: a server must not start on a classifier that
+        would answer every turn with nlu_fallback.
+        """
         try:
             with model_storage.read_from(resource) as directory:
-                meta = json.loads((Path(directory) / META_FILE).read_text())
-                current = encoder_fingerprint(config["model_path"])
-                if meta["encoder"] != current:
-                    raise cls.encoder_mismatch(config, meta["encoder"], current)
-                return cls._load_trained(Path(directory), meta, config, model_storage, resource)
-        except EncoderMismatchError:
+                return cls._load_stored(Path(directory), config, model_storage, resource)
+        except (EncoderMismatchError, EncoderNotFoundError, EncoderLoadError, StoredModelError):
             raise
-        except (ValueError, FileNotFoundError) as error:
+        except ValueError as error:  # model storage has nothing for this resource: not trained yet
             logger.warning(f"{cls.__name__}: no trained model found ({error}); predicting nothing.")
             return cls(config, model_storage, resource)
+
+    @classmethod
+    def _load_stored(
+        cls: type[Classifier],
+        directory: Path,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+    ) -> Classifier:
+        """The classifier stored in `directory`; any failure but the encoder's own is a StoredModelError."""
+        try:
+            meta = json.loads((directory / META_FILE).read_text())
+            trained_on = meta["encoder"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise cls.stored_model_error(resource, error) from error
+        current = encoder_fingerprint(config["model_path"])
+        if trained_on != current:
+            raise cls.encoder_mismatch(config, trained_on, current)
+        try:
+            return cls._load_trained(directory, meta, config, model_storage, resource)
+        except (EncoderMismatchError, EncoderNotFoundError, EncoderLoadError):
+            raise
+        except Exception as error:  # a truncated or foreign weights file fails in many ways
+            raise cls.stored_model_error(resource, error) from error
+
+    @classmethod
+    def stored_model_error(cls, resource: Resource, error: BaseException) -> StoredModelError:
+        """The error for a trained model whose stored files cannot be read."""
+        return StoredModelError(
+            f"{cls.__name__}: the trained model stored as '{resource.name}' in the model archive cannot be "
+            f"read ({type(error).__name__}: {error}). The archive is incomplete or corrupt: train it again "
+            f"with `rasa train` (or `bridge train`) and start the server on the new model."
+        )
 
     @classmethod
     def encoder_mismatch(

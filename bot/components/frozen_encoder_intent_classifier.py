@@ -102,9 +102,13 @@ class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
     ) -> FrozenEncoderIntentClassifier:
-        """The stored head; the encoder itself loads with the first message to classify."""
-        arrays = np.load(directory / HEAD_FILE)
-        return cls(config, model_storage, resource, labels=meta["labels"], head=(arrays["weights"], arrays["bias"]))
+        """The stored head and the encoder, loaded now so that a broken encoder folder stops the
+        server at start-up rather than failing the first customer's turn."""
+        with np.load(directory / HEAD_FILE) as arrays:
+            head = (arrays["weights"], arrays["bias"])
+        classifier = cls(config, model_storage, resource, labels=meta["labels"], head=head)
+        classifier._encoder()
+        return classifier
 
     @property
     def is_trained(self) -> bool:

@@ -64,6 +64,10 @@ TAKEOVER_CONFIDENCE = 0.8
 KNOWLEDGE_BASE = "knowledge_base"
 
 
+class KnowledgeBaseLoadError(RuntimeError):
+    """The knowledge-base store exists but its index or metadata cannot be read."""
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class KnowledgeBaseRetriever(GraphComponent):
     """Retrieves historical answers and takes over turns the intents don't cover."""
@@ -161,15 +165,22 @@ class KnowledgeBaseRetriever(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> KnowledgeBaseRetriever:
-        """Same as `create`: the component keeps no state in the model."""
-        return cls.create(config, model_storage, resource, execution_context)
+        """Same as `create` (the component keeps no state in the model), and loads the encoder
+        now, so that a missing or corrupt encoder folder or index stops the server at start-up
+        instead of failing every customer's turn."""
+        from bot.models.encoder import load_encoder
+
+        component = cls.create(config, model_storage, resource, execution_context)
+        load_encoder(config["model_path"], config["threads"])
+        return component
 
     @staticmethod
     def open_retriever(config: dict[str, Any]):
         """An AnswerRetriever over the configured store; refuses a mismatched encoder."""
         from bot.knowledge.retriever import AnswerRetriever
         from bot.knowledge.source import load_entries, source_fingerprint
-        from bot.knowledge.store import KnowledgeBaseStore, is_outdated
+        from bot.knowledge.store import KnowledgeBaseNotBuiltError, KnowledgeBaseStore, is_outdated
+        from bot.models.encoder import EncoderNotFoundError
 
         KnowledgeBaseRetriever._validate(config)
         store = KnowledgeBaseStore(config["store_dir"], db_url=config["db_url"], calibration=config["calibration"])
@@ -188,7 +199,16 @@ class KnowledgeBaseRetriever(GraphComponent):
                 f"KnowledgeBaseRetriever: {config['store_dir']} differs from {config['source']} (edited "
                 f"since the last build, or extended with `bridge kb add`). Run `bridge kb build` to rebuild it."
             )
-        return AnswerRetriever(store, config["model_path"], config["threads"], config["answer_weight"]).open()
+        retriever = AnswerRetriever(store, config["model_path"], config["threads"], config["answer_weight"])
+        try:
+            return retriever.open()
+        except (EncoderNotFoundError, KnowledgeBaseNotBuiltError):
+            raise
+        except (OSError, RuntimeError) as error:  # faiss raises RuntimeError on a truncated index
+            raise KnowledgeBaseLoadError(
+                f"KnowledgeBaseRetriever: the knowledge base in '{config['store_dir']}' cannot be opened "
+                f"({type(error).__name__}: {error}). Rebuild it with `bridge kb build`."
+            ) from error
 
     @staticmethod
     def is_confident(hits: list[Any], config: dict[str, Any]) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -33,6 +33,20 @@ class EncoderNotFoundError(FileNotFoundError):
 class EncoderMismatchError(ValueError):
     """What was stored (a trained classifier, a knowledge-base index) was made with another
     encoder than the configured folder holds now: its numbers mean nothing to this one."""
+
+
+class EncoderLoadError(OSError):
+    """The configured encoder folder is there but its model cannot be loaded (a weights or
+    tokenizer file truncated, missing or of another model)."""
+
+
+def encoder_load_error(folder: str | os.PathLike, error: BaseException) -> EncoderLoadError:
+    """The error for an encoder folder that exists but does not load, naming it and the fix."""
+    return EncoderLoadError(
+        f"The encoder in '{folder}' cannot be loaded ({type(error).__name__}: {error}); the folder is "
+        f"incomplete or corrupt. Rebuild it with `bridge models`, or set `model_path` to a complete "
+        f"local Hugging Face model folder."
+    )
 
 
 def check_encoder_dir(path: str | os.PathLike) -> Path:
@@ -80,12 +94,15 @@ class SentenceEncoder:
         torch.set_num_threads(threads)
         self.threads = threads
         self.batch_size = batch_size
-        self.model = SentenceTransformer(
-            str(self.path), device="cpu", local_files_only=True, processor_kwargs=dict(TOKENIZER_OPTIONS)
-        )
+        try:
+            self.model = SentenceTransformer(
+                str(self.path), device="cpu", local_files_only=True, processor_kwargs=dict(TOKENIZER_OPTIONS)
+            )
+        except Exception as error:  # whatever a broken folder makes transformers raise
+            raise encoder_load_error(self.path, error) from error
         self.dimension = int(self.model.get_embedding_dimension())
 
-    def _encode(self, texts: Sequence[str], prompt_name: Optional[str]) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if prompt_name not in self.model.prompts:
@@ -116,4 +133,3 @@ class SentenceEncoder:
 def load_encoder(path: str, threads: int = 2) -> SentenceEncoder:
     """The process-wide encoder for `path`: components that share a model share the weights."""
     return SentenceEncoder(path, threads=threads)
-

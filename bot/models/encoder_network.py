@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
-from bot.models.encoder import TOKENIZER_OPTIONS
+from bot.models.encoder import TOKENIZER_OPTIONS, encoder_load_error
 from bot.models.fused_layers import fused_copies, run_fused
 from bot.models.logistic_head import fit_logistic_head
 
 STORAGE_DTYPES = ("float16", "float32")
 
 
-def length_batches(lengths: Sequence[int], batch_size: int) -> List[List[int]]:
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     """Indices grouped into batches of similar length, so padding stays short."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
@@ -53,8 +54,13 @@ class EncoderNetwork:
 
         torch.manual_seed(seed)
         self.torch = torch
-        self.encoder = AutoModel.from_pretrained(str(model_path), local_files_only=True, attn_implementation="eager")
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True, **TOKENIZER_OPTIONS)
+        try:
+            self.encoder = AutoModel.from_pretrained(
+                str(model_path), local_files_only=True, attn_implementation="eager"
+            )
+            self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True, **TOKENIZER_OPTIONS)
+        except Exception as error:  # whatever a broken folder makes transformers raise
+            raise encoder_load_error(model_path, error) from error
         self.layers = self._find_layers(self.encoder, model_path)
         self.frozen_layers = max(0, len(self.layers) - trainable_layers)
         self.max_length = max_length
@@ -62,7 +68,7 @@ class EncoderNetwork:
         hidden = int(self.encoder.config.hidden_size)
         self.dropout = torch.nn.Dropout(float(getattr(self.encoder.config, "hidden_dropout_prob", 0.1) or 0.1))
         self.head = torch.nn.Linear(hidden, num_labels)
-        self.fused_layers: Optional[List[Any]] = None  # set by prepare_for_prediction
+        self.fused_layers: list[Any] | None = None  # set by prepare_for_prediction
         for parameter in self.encoder.parameters():
             parameter.requires_grad = False
         for layer in self.layers[self.frozen_layers :]:
@@ -92,7 +98,7 @@ class EncoderNetwork:
             return str(json.loads(settings.read_text()).get("prompts", {}).get("query", ""))
         return ""
 
-    def trainable_parameters(self) -> Dict[str, Any]:
+    def trainable_parameters(self) -> dict[str, Any]:
         """Named tensors that training changes (upper layers and head)."""
         named = {
             f"layers.{i}.{n}": p
@@ -112,12 +118,12 @@ class EncoderNetwork:
                 digest.update(parameter.detach().float().numpy().tobytes())
         return digest.hexdigest()[:16]
 
-    def tokenize(self, texts: Sequence[str]) -> List[List[int]]:
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text (prompt prepended, truncated to max_length)."""
         encoded = self.tokenizer([self.prompt + t for t in texts], truncation=True, max_length=self.max_length)
         return encoded["input_ids"]
 
-    def _pad(self, sequences: Sequence[Any], pad_value: float) -> Tuple[Any, Any]:
+    def _pad(self, sequences: Sequence[Any], pad_value: float) -> tuple[Any, Any]:
         """Token id lists or per-text state tensors padded to the longest, and their mask."""
         torch = self.torch
         longest = max(len(s) for s in sequences)
@@ -145,12 +151,12 @@ class EncoderNetwork:
             hidden = output[0] if isinstance(output, tuple) else output
         return hidden
 
-    def _padded_ids(self, token_ids: Sequence[List[int]]) -> Tuple[Any, Any]:
+    def _padded_ids(self, token_ids: Sequence[list[int]]) -> tuple[Any, Any]:
         """Token ids padded with the tokenizer's pad id, and their mask."""
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         return self._pad(token_ids, pad)
 
-    def lower(self, token_ids: Sequence[List[int]]) -> List[Any]:
+    def lower(self, token_ids: Sequence[list[int]]) -> list[Any]:
         """Per-text hidden states after the frozen layers (unpadded), computed without grad."""
         ids, mask = self._padded_ids(token_ids)
         with self.torch.no_grad():
@@ -192,7 +198,7 @@ class EncoderNetwork:
             layer.train(training)
         self.dropout.train(training)
 
-    def _top_states(self, token_ids: Sequence[List[int]]) -> Tuple[Any, Any]:
+    def _top_states(self, token_ids: Sequence[list[int]]) -> tuple[Any, Any]:
         """Padded hidden states after every block, and their mask, for prediction."""
         ids, mask = self._padded_ids(token_ids)
         return self._run_layers(self.encoder.embeddings(input_ids=ids), mask, 0, len(self.layers)), mask
@@ -243,12 +249,12 @@ class EncoderNetwork:
                 for parameter in self.trainable_parameters().values():
                     parameter.copy_(parameter.half().float())
 
-    def state_to_save(self, dtype: str) -> Dict[str, Any]:
+    def state_to_save(self, dtype: str) -> dict[str, Any]:
         """The trained tensors in the storage precision (`STORAGE_DTYPES`), ready for safetensors."""
         target = self.torch.float16 if dtype == "float16" else self.torch.float32
         return {name: p.detach().to(target).contiguous() for name, p in self.trainable_parameters().items()}
 
-    def load_state(self, tensors: Dict[str, Any]) -> None:
+    def load_state(self, tensors: dict[str, Any]) -> None:
         """Puts stored (or snapshotted) tensors into the trained layers and the head."""
         parameters = self.trainable_parameters()
         missing = sorted(set(parameters) - set(tensors))

@@ -3,12 +3,15 @@
 `bridge run` and the integration tests use the same code, so what the tests start is what a
 user runs: a real Rasa server (REST + socket.io), a real rasa-sdk action server and the
 chat page. The action server runs only for a project with custom actions (an `actions`
-package, see bot/project.py).
+package, see bot/project.py). However `bridge run` ends (Ctrl-C, SIGTERM, SIGKILL, a crash), its
+children end with it and free their ports: `stop` on the way out, the kernel's parent-death
+signal when there is no way out.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +25,36 @@ from pathlib import Path
 import yaml
 
 from bot.project import ACTIONS_PACKAGE, has_actions, project_environment
+
+# A Python traceback's closing line: "package.module.SomeError: what happened".
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
+# "The above exception was the direct cause ..." / "During handling of the above exception, ..."
+CHAINED_TRACEBACK = "above exception"
+
+
+class ServerRefusedError(RuntimeError):
+    """A served process came up but says it cannot serve (Rasa without a loadable model)."""
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def stop_with_parent(parent_pid: int):
+    """A preexec_fn that makes the child get SIGTERM when its parent dies, however it dies.
+
+    The children run in sessions of their own (so `stop` can end a whole process group), which
+    a terminal's Ctrl-C does not reach; and a parent killed outright (SIGKILL, out of memory)
+    runs no clean-up. Linux's parent-death signal covers both: the kernel sends it.
+    """
+
+    def set_parent_death_signal() -> None:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent died before the signal was set
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_parent_death_signal
 
 
 def free_port() -> int:
@@ -57,19 +90,56 @@ class ServedProcess:
     process: subprocess.Popen | None = None
 
     def start(self, cwd: Path, env: dict[str, str]) -> None:
-        """Starts the process in its own process group, logging to `log_path`."""
+        """Starts the process in its own process group, logging to `log_path`; on Linux it is
+        also told to stop when the process that started it dies (see `stop_with_parent`)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=stop_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
         )
 
+    # An HTTP status of `ready_url` that means "up, but will never serve" (Rasa's /status
+    # answers 409 when the model failed to load: Rasa logs the error and stays up without one).
+    refusal_status: int | None = None
+
     def is_ready(self) -> bool:
+        """True once `ready_url` answers 200; raises ServerRefusedError on `refusal_status`."""
         try:
             with urllib.request.urlopen(self.ready_url, timeout=2) as response:
                 return response.status == 200
+        except urllib.error.HTTPError as error:
+            if error.code == self.refusal_status:
+                raise ServerRefusedError(
+                    f"The {self.name} started but cannot serve: {self.refusal_reason()} (the full log: {self.log_path})"
+                ) from error
+            return False
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             return False
+
+    def refusal_reason(self) -> str:
+        """Why, from the log's last traceback (Rasa's own lines say only "Could not load model"
+        and "Error initializing graph component")."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "see its log"
+        # A chained traceback prints the cause first; its first part follows no chaining line.
+        starts = [
+            i
+            for i, line in enumerate(lines)
+            if line.startswith("Traceback (most recent call last)")
+            and not any(CHAINED_TRACEBACK in earlier for earlier in lines[max(0, i - 2) : i])
+        ]
+        errors = [line for line in lines[starts[-1] if starts else 0 :] if EXCEPTION_LINE.match(line)]
+        # The last error before Rasa's own wrappers is the component's, which names the fix.
+        own = [line for line in errors if not line.startswith("rasa.")]
+        return (own or errors or ["see its log"])[-1]
 
     def stop(self) -> None:
         """Stops the process group: SIGTERM, then SIGKILL after 10 s."""
@@ -104,6 +174,7 @@ class BotStack:
     log_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: list[ServedProcess] = field(default_factory=list)
+    credentials: Path | None = None  # the project's credentials.yml when None
 
     @property
     def rasa_url(self) -> str:
@@ -166,7 +237,7 @@ class BotStack:
                     "--endpoints",
                     str(self.endpoints),
                     "--credentials",
-                    str(self.project_dir / "credentials.yml"),
+                    str(self.credentials or self.project_dir / "credentials.yml"),
                     "--interface",
                     "127.0.0.1",
                     "--port",
@@ -177,6 +248,7 @@ class BotStack:
                 ],
                 f"{self.rasa_url}/status",
                 self.log_dir / "rasa.log",
+                refusal_status=409,
             )
         )
         if self.chat_port:
@@ -205,7 +277,7 @@ class BotStack:
             served.start(self.project_dir, env)
         deadline = time.monotonic() + timeout
         for served in self.processes:
-            while not served.is_ready():
+            while not self._answers(served):
                 if served.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(
@@ -213,6 +285,14 @@ class BotStack:
                         f"see {served.log_path} for why."
                     )
                 time.sleep(0.5)
+
+    def _answers(self, served: ServedProcess) -> bool:
+        """Whether `served` is ready; a part that refuses to serve stops the whole stack."""
+        try:
+            return served.is_ready()
+        except ServerRefusedError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stops every part that is running."""

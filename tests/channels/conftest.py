@@ -51,6 +51,18 @@ class ChannelStack:
         return sum(1 for event in self.stored_events(sender_id) if event["event"] == "user")
 
 
+def platform_env(slack: FakeApi, telegram: FakeApi) -> dict[str, str]:
+    """The environment that opens the Slack and Telegram channels on the fake platform APIs."""
+    return {
+        "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+        "SLACK_API_URL": f"{slack.url}/api/",
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
+        "TELEGRAM_API_URL": telegram.url,
+    }
+
+
 @pytest.fixture(scope="session")
 def channel_stack(
     demo_model: Path, shop_db_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -69,16 +81,7 @@ def channel_stack(
         action_port=action_port,
         chat_port=None,
         log_dir=work / "logs",
-        env={
-            "BRIDGE_SHOP_DB_URL": shop_db_url,
-            "BRIDGE_ENDPOINTS": str(endpoints),
-            "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
-            "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
-            "SLACK_API_URL": f"{slack.url}/api/",
-            "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
-            "TELEGRAM_API_URL": telegram.url,
-        },
+        env={"BRIDGE_SHOP_DB_URL": shop_db_url, "BRIDGE_ENDPOINTS": str(endpoints), **platform_env(slack, telegram)},
     )
     stack.start()
     yield ChannelStack(stack, slack, telegram, tracker_db)

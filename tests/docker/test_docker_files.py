@@ -96,3 +96,30 @@ def test_locks_hold_every_declared_pin_at_its_version():
     assert {name: runtime.get(name) for name in declared} == declared, stale
     assert {name: runtime.get(name) or dev.get(name) for name in extras} == extras, stale
     assert not set(dev) & set(runtime), "constraints-dev.txt repeats runtime packages"
+
+
+def _rasa_run_command() -> str:
+    """The Rasa server's command line as the image runs it (the shell form's text)."""
+    cmd = next(line for line in (DOCKER_DIR / "Dockerfile").read_text().split("\nCMD ")[1:] if "rasa" in line)
+    return " ".join(cmd.replace("\\\n", " ").split())
+
+
+def test_rasa_http_api_needs_the_token_from_the_environment_and_configured_origins():
+    command = _rasa_run_command()
+    assert '"*"' not in command and "--cors *" not in command, "the API must not answer every origin"
+    assert "--enable-api" in command
+    token = re.search(r"--auth-token \\?\"?\$\{(\w+)(:\?[^}]*)\}", command)
+    assert token and token.group(1) == "RASA_AUTH_TOKEN", "--enable-api without --auth-token from the environment"
+    origins = re.search(r"--cors \$\{(\w+)(:\?[^}]*)\}", command)
+    assert origins and origins.group(1) == "BRIDGE_CORS_ORIGINS", "CORS must come from the configured origins"
+    compose = yaml.safe_load((DOCKER_DIR / "docker-compose.yml").read_text())
+    rasa = compose["services"]["rasa"]
+    assert "command" not in rasa, "the compose file must run the image's command, which needs the token"
+    text = (DOCKER_DIR / "docker-compose.yml").read_text()
+    for name in ("RASA_AUTH_TOKEN", "BRIDGE_CORS_ORIGINS"):
+        assert name in rasa["environment"]
+        assert re.search(rf"{name}: \$\{{{name}:\?", text), f"{name} must be required in compose, never defaulted"
+    for service in compose["services"].values():
+        command_line = " ".join(service.get("command") or [])
+        assert "--cors" not in command_line or "*" not in command_line
+        assert "--enable-api" not in command_line or "--auth-token" in command_line
