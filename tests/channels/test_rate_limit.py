@@ -83,7 +83,7 @@ def test_replicas_with_a_redis_lock_store_share_the_counts(tmp_path):
 def limited_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The tiny bot on a real Rasa server, every public channel limited to 2 messages a minute."""
     from bot.serving.processes import BotStack, free_port
-    from tests.serving.tiny_bot import train_tiny_bot
+    from tests.helpers.tiny_bot import train_tiny_bot
 
     project = tmp_path_factory.mktemp("rate-limited-bot")
     model = train_tiny_bot(project)

@@ -26,18 +26,14 @@ def record(entry_id, question, answer):
     }
 
 
+def kb_command(tmp_path, encoder_dir) -> list[str]:
+    """`bridge kb` on a store in tmp_path. No endpoints file: these tests are about the
+    store, and must not translate into the project's own translation memory."""
+    return ["kb", "--store", str(tmp_path / "kb"), "--encoder", str(encoder_dir), "--endpoints", str(tmp_path / "none")]
+
+
 def test_build_add_remove_round_trip(tmp_path, encoder_dir, capsys):
-    # No endpoints file: these tests are about the store, and must not translate into the
-    # project's own translation memory.
-    store = [
-        "kb",
-        "--store",
-        str(tmp_path / "kb"),
-        "--encoder",
-        str(encoder_dir),
-        "--endpoints",
-        str(tmp_path / "none"),
-    ]
+    store = kb_command(tmp_path, encoder_dir)
     source = write(
         tmp_path / "a.jsonl",
         record("gift", "Do you sell gift cards?", "Yes."),
@@ -57,17 +53,7 @@ def test_build_add_remove_round_trip(tmp_path, encoder_dir, capsys):
 
 
 def test_user_errors_exit_with_one_clear_line(tmp_path, encoder_dir):
-    # No endpoints file: these tests are about the store, and must not translate into the
-    # project's own translation memory.
-    store = [
-        "kb",
-        "--store",
-        str(tmp_path / "kb"),
-        "--encoder",
-        str(encoder_dir),
-        "--endpoints",
-        str(tmp_path / "none"),
-    ]
+    store = kb_command(tmp_path, encoder_dir)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x"}\n')
     with pytest.raises(SystemExit, match="missing required field"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving.tiny_bot import train_tiny_bot
+from tests.helpers.tiny_bot import train_tiny_bot
 
 
 @pytest.fixture(scope="session")

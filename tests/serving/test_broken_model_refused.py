@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.serving.processes import BotStack, ServerRefusedError, free_port, port_is_taken
-from tests.serving.tiny_bot import GREETING
+from tests.helpers.tiny_bot import GREETING
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
