@@ -226,7 +226,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_knowledge_base_usable(
         env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
