@@ -12,8 +12,8 @@ Sets:
                 held-out examples (transfer = this accuracy / the demo model's on them)
   bitext        Bitext customer support (27 intents), fixed 80/20 split per intent
   bitext_cv     all 4,514 Bitext requests, 5-fold cross-validation (every request tested
-                once, by a model that never saw it): at 99.7% one 902-request split cannot
-                tell two good systems apart, five folds test five times as many requests
+                once, by a model that never saw it): near the ceiling one 902-request split
+                cannot tell two good systems apart, five folds test five times as many requests
   fewshot       the same test set as bitext, 10 training examples per intent
   oos           bench/data/nlu_out_of_scope.yml (120 requests, 12 languages) against the
                 demo models: recall of hand-off (out_of_scope intent or confidence below

@@ -23,7 +23,7 @@ ACTIONS_PACKAGE = "actions"
 # The model archive's name when config.yml has no assistant_id.
 DEFAULT_MODEL_NAME = "bridge-bot"
 # Components whose `model_path` names the encoder folder.
-ENCODER_COMPONENTS = ("MultilingualIntentClassifier", "KnowledgeBaseRetriever")
+ENCODER_COMPONENTS = ("MultilingualIntentClassifier", "FrozenEncoderIntentClassifier", "KnowledgeBaseRetriever")
 
 
 class ProjectError(ValueError):

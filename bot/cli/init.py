@@ -79,7 +79,8 @@ def create_project(
     text = config.read_text(encoding="utf-8")
     text = text.replace(TEMPLATE_ASSISTANT_ID, f"assistant_id: {assistant_id or assistant_id_for(target)}")
     if encoder:
-        text = text.replace(TEMPLATE_MODEL_PATH, f"model_path: {json.dumps(str(encoder))}")
+        # The project may be trained from another folder than the one the path was typed in.
+        text = text.replace(TEMPLATE_MODEL_PATH, f"model_path: {json.dumps(str(Path(encoder).resolve()))}")
     config.write_text(text, encoding="utf-8")
     return written
 

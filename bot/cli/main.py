@@ -6,6 +6,10 @@ Usage:
     bridge train             train the project's Rasa model unless nothing changed
     bridge run               train if needed, then serve the bot and its chat page
     bridge kb ...            build and edit the knowledge base (bridge kb --help)
+    bridge translations ...  export, import and count translations (XLIFF, PO)
+    bridge console ...       the support team's review console; add-agent
+    bridge export corrections   agents' corrections as Rasa NLU YAML
+    bridge telegram set-webhook URL   register the Telegram webhook
     bridge eval nlu          intent accuracy on a held-out split of the NLU data
     bridge bench NAME ...    run benchmark bench/NAME.py (prints a table, writes JSON)
 

@@ -127,7 +127,7 @@ class KnowledgeBaseStore:
         if manifest is None:
             raise KnowledgeBaseNotBuiltError(
                 f"No knowledge base in '{self.directory}'. Build it with `bridge kb build "
-                f"[SOURCE]` (default source: knowledge_base/demo)."
+                f"[SOURCE]` (default: the `source` of the KnowledgeBaseRetriever in config.yml)."
             )
         if is_outdated(manifest):
             raise StoreFormatError(

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.channels.fake_platforms import FakeApi, fake_slack, fake_telegram
 from tests.conftest import PROJECT_DIR
+from tests.helpers.fake_platforms import FakeApi, fake_slack, fake_telegram
 
 SLACK_SIGNING_SECRET = "test-slack-signing-secret"
 SLACK_BOT_TOKEN = "xoxb-test-bot-token"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -21,8 +19,9 @@ from typing import Any
 import pytest
 
 from tests.channels.conftest import TELEGRAM_WEBHOOK_SECRET
-from tests.channels.test_slack import message_event, post_to_slack_webhook
-from tests.channels.test_telegram import new_chat_id, text_update
+from tests.helpers.channel_clients import SocketIOCustomer, post_raw
+from tests.helpers.slack_requests import message_event, post_to_slack_webhook
+from tests.helpers.telegram_requests import new_chat_id, text_update
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -94,43 +93,6 @@ def test_rest(channel_stack, case):
 # ------------------------------------------------------------------------- socket.io
 
 
-class SocketIOCustomer:
-    """A browser's socket.io connection to the widget's events (python-socketio's client)."""
-
-    def __init__(self, url: str) -> None:
-        import socketio
-
-        self.events: list[tuple[str, Any]] = []
-        self.arrived = threading.Event()
-        self.client = socketio.Client(reconnection=False)
-        for name in ("bot_uttered", "bridge_error", "session_confirm"):
-            self.client.on(name, self._recorder(name))
-        self.client.connect(url, transports=["websocket"], wait_timeout=30)
-        self.session_id = uuid.uuid4().hex
-        self.client.emit("session_request", {"session_id": self.session_id})
-        self.wait_for("session_confirm")
-
-    def _recorder(self, name: str):
-        def record(data: Any = None) -> None:
-            self.events.append((name, data))
-            self.arrived.set()
-
-        return record
-
-    def wait_for(self, *names: str, timeout: float = 120.0) -> tuple[str, Any] | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in self.events:
-                if event[0] in names:
-                    return event
-            self.arrived.wait(0.2)
-            self.arrived.clear()
-        return None
-
-    def close(self) -> None:
-        self.client.disconnect()
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_socketio(channel_stack, case):
     customer = SocketIOCustomer(channel_stack.rasa_url)
@@ -198,16 +160,6 @@ def test_telegram(channel_stack, case):
     platform_answer("Telegram", case, status, answer, {"empty"}, replies)
     if case in REFUSED and status == 200:
         assert channel_stack.user_turns(str(chat_id)) == 0
-
-
-def post_raw(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, dict[str, str]]:
-    """POSTs `body` as JSON; the status, the body and the headers of the answer."""
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json", **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            return answer.status, answer.read().decode(), dict(answer.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), dict(error.headers)
 
 
 CHANNELS = ("REST", "socket.io", "Slack", "Telegram")

@@ -17,8 +17,8 @@ import yaml
 
 from bot.channels.rate_limit import LocalCounter, RateLimit, RedisCounter, TooManyMessages
 from tests.channels.conftest import SLACK_LOCALES, SLACK_SIGNING_SECRET, TELEGRAM_WEBHOOK_SECRET, platform_env
-from tests.channels.fake_platforms import fake_slack, fake_telegram
-from tests.channels.test_bad_input import post_raw as post
+from tests.helpers.channel_clients import post_raw as post
+from tests.helpers.fake_platforms import fake_slack, fake_telegram
 
 LIMIT = {"messages": 2, "per_seconds": 60}
 
@@ -127,7 +127,7 @@ def rest(stack, sender: str) -> tuple[int, str, dict[str, str]]:
 
 
 def slack(stack, user: str) -> tuple[int, str, dict[str, str]]:
-    from tests.channels.test_slack import message_event, slack_signature
+    from tests.helpers.slack_requests import message_event, slack_signature
 
     body = message_event(user, "hello", f"D{user}", f"Ev{uuid.uuid4().hex[:12]}")
     timestamp = str(int(time.time()))
@@ -139,7 +139,7 @@ def slack(stack, user: str) -> tuple[int, str, dict[str, str]]:
 
 
 def telegram(stack, user: int) -> tuple[int, str, dict[str, str]]:
-    from tests.channels.test_telegram import text_update
+    from tests.helpers.telegram_requests import text_update
 
     body = json.dumps(text_update(user, "hello", "en")).encode()
     headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
@@ -163,7 +163,7 @@ def test_the_third_message_a_minute_gets_429_with_retry_after(limited_stack, cha
 @pytest.mark.integration
 @pytest.mark.slow
 def test_socketio_over_the_limit_gets_a_429_error_event(limited_stack):
-    from tests.channels.test_bad_input import SocketIOCustomer
+    from tests.helpers.channel_clients import SocketIOCustomer
 
     customer = SocketIOCustomer(limited_stack.rasa_url)
     try:

@@ -16,9 +16,10 @@ import pytest
 
 from bot.offline_env import offline_environment
 from tests.channels.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET
-from tests.channels.fake_platforms import fake_telegram
 from tests.conftest import PROJECT_DIR
 from tests.helpers.demo_domain import authored
+from tests.helpers.fake_platforms import fake_telegram
+from tests.helpers.telegram_requests import new_chat_id, text_update
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,25 +38,6 @@ def post_update(channel_stack, update: dict[str, Any], secret: str | None = TELE
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def text_update(chat_id: int, text: str, language_code: str) -> dict[str, Any]:
-    """An Update with a private chat's text message, as Telegram sends it."""
-    person = {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": language_code}
-    return {
-        "update_id": int(uuid.uuid4().int % 10**9),
-        "message": {
-            "message_id": 11,
-            "date": int(time.time()),
-            "text": text,
-            "from": person,
-            "chat": {"id": chat_id, "type": "private", "first_name": "Ana"},
-        },
-    }
-
-
-def new_chat_id() -> int:
-    return 10**9 + uuid.uuid4().int % 10**9
 
 
 def test_a_spanish_customer_gets_the_spanish_answer_in_the_chat(channel_stack, domain):

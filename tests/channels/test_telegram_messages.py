@@ -16,7 +16,7 @@ from bot.channels.telegram_api import (
     split_message,
     utf16_length,
 )
-from tests.channels.fake_platforms import fake_telegram
+from tests.helpers.fake_platforms import fake_telegram
 
 
 @pytest.fixture

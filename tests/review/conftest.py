@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from bot.review.app import create_app
 from bot.review.database import agents, corrections, create_console_tables, create_engine, login_failures
 from bot.review.settings import ConsoleSettings
-from tests.review.sample_conversations import sample_conversations, save_conversation, tracker_store
+from tests.helpers.sample_conversations import sample_conversations, save_conversation, tracker_store
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "admin-password-1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from tests.review.sample_conversations import customer, day, sample_conversations, save_conversation
+from tests.helpers.sample_conversations import customer, day, sample_conversations, save_conversation
 
 SAMPLE_IDS = list(sample_conversations())
 

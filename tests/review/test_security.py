@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers.sample_conversations import SCRIPT_TEXT
 from tests.review.conftest import AGENT_EMAIL, form_csrf_token, log_in
-from tests.review.sample_conversations import SCRIPT_TEXT
 
 PAGES = ["/", "/conversations/kb-en", "/agents"]
 APIS = [
