@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -115,7 +116,7 @@ class TelegramBotApi:
             try:
                 async with session.post(url, json=payload) as response:
                     answer: dict[str, Any] | None = await response.json(content_type=None)
-            except (aiohttp.ClientError, ValueError) as error:
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
                 raise TelegramApiError(f"Telegram {method} failed: {error}") from error
         if not isinstance(answer, dict) or not answer.get("ok"):
             description = answer.get("description") if isinstance(answer, dict) else answer

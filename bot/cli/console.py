@@ -35,9 +35,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     """Serves the console with uvicorn until Ctrl-C."""
     import uvicorn
 
+    from bot.review.accounts import AccountError
     from bot.review.app import create_app
 
-    app = create_app(_settings(serving=True))
+    try:
+        app = create_app(_settings(serving=True))
+    except AccountError as error:
+        raise SystemExit(f"bridge console: {error}") from None
     print(f"bridge: review console on http://{args.host}:{args.port}/", flush=True)
     # The console speaks plain HTTP only; Rasa's pinned websockets is older than uvicorn's websocket layer needs.
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws="none")

@@ -128,14 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from bot.cli.training import TrainingError
     from bot.models.encoder import EncoderNotFoundError
     from bot.project import ProjectError
-    from bot.serving.processes import ServerRefusedError
+    from bot.serving.processes import ServerStartError
 
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ProjectError, EncoderNotFoundError, ServerRefusedError) as error:
+    except (ProjectError, EncoderNotFoundError, ServerStartError, TrainingError) as error:
         sys.exit(f"bridge: {error}")
 
 

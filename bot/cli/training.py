@@ -24,6 +24,10 @@ FRAMEWORK_INPUTS = ("components", "language", "models", "message_keys.py")
 YAML_SUFFIXES = {".yml", ".yaml"}
 
 
+class TrainingError(RuntimeError):
+    """`rasa train` failed; Rasa has already printed why."""
+
+
 def _files(root: Path, entries: Iterable[str]) -> list[Path]:
     found: list[Path] = []
     for entry in entries:
@@ -100,6 +104,12 @@ def train_if_changed(project_dir: Path, encoder_identity: str, models_dir: Path 
         name,
     ]
     print(f"bridge: training {model} ...", flush=True)
-    subprocess.run(command, cwd=project_dir, env=project_environment(project_dir), check=True)
+    try:
+        subprocess.run(command, cwd=project_dir, env=project_environment(project_dir), check=True)
+    except subprocess.CalledProcessError as error:
+        raise TrainingError(
+            f"rasa train failed (exit code {error.returncode}); its output above says why. "
+            "Fix the project files it names and run `bridge train` again."
+        ) from None
     stamp.write_text(current + "\n")
     return model

@@ -32,7 +32,11 @@ EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 CHAINED_TRACEBACK = "above exception"
 
 
-class ServerRefusedError(RuntimeError):
+class ServerStartError(RuntimeError):
+    """A part of the bot could not start: its port is taken, or it exited or never answered."""
+
+
+class ServerRefusedError(ServerStartError):
     """A served process came up but says it cannot serve (Rasa without a loadable model)."""
 
 
@@ -93,16 +97,17 @@ class ServedProcess:
         """Starts the process in its own process group, logging to `log_path`; on Linux it is
         also told to stop when the process that started it dies (see `stop_with_parent`)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=stop_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
-        )
+        # The child writes through its own copy of the descriptor; ours is not needed after.
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=stop_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
+            )
 
     # An HTTP status of `ready_url` that means "up, but will never serve" (Rasa's /status
     # answers 409 when the model failed to load: Rasa logs the error and stays up without one).
@@ -267,7 +272,7 @@ class BotStack:
         ports = (self.rasa_port, self.action_port if self.serves_actions else None, self.chat_port)
         taken = [port for port in ports if port and port_is_taken(port)]
         if taken:
-            raise RuntimeError(
+            raise ServerStartError(
                 f"Port(s) {taken} on 127.0.0.1 are already in use (is another `bridge run` still "
                 f"running?). Stop that process or choose other ports."
             )
@@ -280,7 +285,7 @@ class BotStack:
             while not self._answers(served):
                 if served.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(
+                    raise ServerStartError(
                         f"The {served.name} did not start (exit code {served.process.poll()}); "
                         f"see {served.log_path} for why."
                     )

@@ -56,3 +56,13 @@ def test_train_outside_a_project_says_how_to_make_one(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit, match="No config.yml in .*create one with `bridge init DIR`"):
         main(["train"])
+
+
+@pytest.mark.slow
+def test_a_project_rasa_cannot_train_ends_in_one_line_that_says_so(tmp_path, encoder_dir, monkeypatch):
+    project = tmp_path / "broken"
+    create_project(project, encoder=str(encoder_dir))
+    next((project / "training_data" / "domain").rglob("*.yml")).write_text("responses: [not a mapping\n")
+    monkeypatch.chdir(project)
+    with pytest.raises(SystemExit, match=r"bridge: rasa train failed \(exit code \d+\).*`bridge train` again"):
+        main(["train"])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.serving.processes import BotStack, free_port, port_is_taken
+from bot.serving.processes import BotStack, ServerStartError, free_port, port_is_taken
 
 
 def test_busy_port_is_reported_before_anything_starts(tmp_path):
@@ -15,6 +15,6 @@ def test_busy_port_is_reported_before_anything_starts(tmp_path):
         busy = listener.getsockname()[1]
         assert port_is_taken(busy)
         stack = BotStack(Path("."), Path("model.tar.gz"), Path("endpoints.yml"), busy, free_port(), None, tmp_path)
-        with pytest.raises(RuntimeError, match=f"{busy}.*already in use"):
+        with pytest.raises(ServerStartError, match=f"{busy}.*already in use"):
             stack.start()
         assert stack.processes == []
