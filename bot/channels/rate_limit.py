@@ -146,10 +146,10 @@ def counter_for(endpoints: Path | None) -> LocalCounter | RedisCounter:
     """Redis when `endpoints` configures a Redis lock store, else this process's own counts."""
     from rasa.core.utils import read_endpoints_from_path
 
-    from bot.channels.seen_events import _redis_from_config
+    from bot.serving.redis_client import redis_from_endpoint
 
     available = read_endpoints_from_path(endpoints) if endpoints and Path(endpoints).is_file() else None
     lock_store = available.lock_store if available else None
     if lock_store is not None and lock_store.type == "redis":
-        return RedisCounter(_redis_from_config(lock_store.kwargs | {"url": lock_store.url}).redis)
+        return RedisCounter(redis_from_endpoint(lock_store))
     return LocalCounter()

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from bot.serving.redis_client import redis_from_endpoint
 from bot.serving.tracker_database import sql_tracker_store_url
 
 logger = logging.getLogger(__name__)
@@ -83,28 +84,15 @@ class RedisSeenEvents:
 
     PREFIX = "bridge:seen_channel_event:"
 
-    def __init__(
-        self, host: str, port: int = 6379, db: int = 0, password: str | None = None, use_ssl: bool = False
-    ) -> None:
-        import redis
-
-        self.redis = redis.StrictRedis(host=host, port=port, db=db, password=password, ssl=use_ssl)
+    def __init__(self, client: Any) -> None:
+        """`client`: a redis.StrictRedis (bot/serving/redis_client.py makes one from endpoints)."""
+        self.redis = client
 
     def first_time(self, key: str) -> bool:
         return bool(self.redis.set(self.PREFIX + key, 1, nx=True, ex=KEEP_SECONDS))
 
     def forget(self, key: str) -> None:
         self.redis.delete(self.PREFIX + key)
-
-
-def _redis_from_config(config: dict[str, Any]) -> RedisSeenEvents:
-    return RedisSeenEvents(
-        host=config.get("url") or "localhost",
-        port=int(config.get("port") or 6379),
-        db=int(config.get("db") or 0),
-        password=config.get("password"),
-        use_ssl=bool(config.get("use_ssl", False)),
-    )
 
 
 def seen_events_from_endpoints(endpoints: Path | None) -> SeenEvents:
@@ -116,7 +104,7 @@ def seen_events_from_endpoints(endpoints: Path | None) -> SeenEvents:
     tracker_store = available.tracker_store if available else None
     for config in (lock_store, tracker_store):
         if config is not None and config.type == "redis":
-            return _redis_from_config(config.kwargs | {"url": config.url})
+            return RedisSeenEvents(redis_from_endpoint(config))
     if tracker_store is not None and (tracker_store.type or "").lower() == "sql":
         return SqlSeenEvents(sql_tracker_store_url(tracker_store))
     logger.info(f"Seen channel deliveries are kept in {LOCAL_DB}: the tracker store is neither SQL nor Redis.")

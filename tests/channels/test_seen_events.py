@@ -61,7 +61,8 @@ def test_redis_answers_once_per_key_across_clients():
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis is not answering on 127.0.0.1:6379: start it with scripts/services.sh.")
     key = f"test:{uuid.uuid4().hex}"
-    first, second = RedisSeenEvents("127.0.0.1", 6379, db=15), RedisSeenEvents("127.0.0.1", 6379, db=15)
+    first = RedisSeenEvents(redis.StrictRedis(host="127.0.0.1", port=6379, db=15))
+    second = RedisSeenEvents(redis.StrictRedis(host="127.0.0.1", port=6379, db=15))
     assert first.first_time(key) is True
     assert second.first_time(key) is False
     second.forget(key)
