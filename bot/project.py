@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,22 @@ def read_config(project_dir: Path) -> dict[str, Any]:
     return config
 
 
+def pipeline_steps(config: dict[str, Any], component_names: Iterable[str]) -> list[dict[str, Any]]:
+    """The pipeline entries of the named components, by class name (with or without module path).
+
+    Example:
+        >>> pipeline_steps({"pipeline": [{"name": "bot.components.language_detector.LanguageDetector"}]},
+        ...                ["LanguageDetector"])
+        [{'name': 'bot.components.language_detector.LanguageDetector'}]
+    """
+    names = set(component_names)
+    return [
+        step
+        for step in config.get("pipeline") or []
+        if isinstance(step, dict) and str(step.get("name", "")).split(".")[-1] in names
+    ]
+
+
 def model_name(config: dict[str, Any]) -> str:
     """The trained model's file name (without .tar.gz): the config's assistant_id, made file-safe."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(config.get("assistant_id") or "")).strip("-.")
@@ -65,12 +82,11 @@ def encoder_dirs(project_dir: Path, config: dict[str, Any]) -> list[Path]:
     A component without `model_path` uses the bundled encoder's default folder.
     """
     found: list[Path] = []
-    for step in config.get("pipeline") or []:
-        if isinstance(step, dict) and str(step.get("name", "")).split(".")[-1] in ENCODER_COMPONENTS:
-            folder = Path(step.get("model_path") or DEFAULT_ENCODER_DIR)
-            folder = folder if folder.is_absolute() else Path(project_dir) / folder
-            if folder not in found:
-                found.append(folder)
+    for step in pipeline_steps(config, ENCODER_COMPONENTS):
+        folder = Path(step.get("model_path") or DEFAULT_ENCODER_DIR)
+        folder = folder if folder.is_absolute() else Path(project_dir) / folder
+        if folder not in found:
+            found.append(folder)
     return found
 
 

@@ -33,13 +33,13 @@ def component_settings(config_file: Path = CONFIG_FILE) -> dict[str, Any]:
     import yaml
 
     from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
+    from bot.project import pipeline_steps
 
     settings = KnowledgeBaseRetriever.get_default_config()
     if config_file.is_file():
-        pipeline = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("pipeline") or []
-        for step in pipeline:
-            if str(step.get("name", "")).endswith("KnowledgeBaseRetriever"):
-                settings.update({k: v for k, v in step.items() if k != "name"})
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        for step in pipeline_steps(config, [KnowledgeBaseRetriever.__name__]):
+            settings.update({k: v for k, v in step.items() if k != "name"})
     return settings
 
 

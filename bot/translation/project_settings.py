@@ -54,14 +54,9 @@ def _yaml(path: Path) -> dict[str, Any]:
 
 def read_project_languages(config_file: Path = CONFIG_FILE, endpoints_file: Path = ENDPOINTS_FILE) -> ProjectLanguages:
     """The language settings of the project whose files are given (default: the current folder)."""
-    detector = next(
-        (
-            step
-            for step in _yaml(config_file).get("pipeline") or []
-            if str(step.get("name", "")).endswith("LanguageDetector")
-        ),
-        {},
-    )
+    from bot.project import pipeline_steps
+
+    detector = next(iter(pipeline_steps(_yaml(config_file), ["LanguageDetector"])), {})
     if "supported_languages" in detector:
         languages = tuple(detector["supported_languages"])
     else:
