@@ -68,23 +68,13 @@ def _load_entries(args: argparse.Namespace, *sources: str | Path):
 
 def _translate_ahead(args: argparse.Namespace, entries) -> None:
     """Machine-translates the answers into the memory for every configured pair (see ahead.py)."""
-    from bot.translation.ahead import translate_ahead
+    from bot.translation.ahead import translate_project_texts_ahead
     from bot.translation.catalog import answer_texts
-    from bot.translation.pipeline import TranslationPipeline
     from bot.translation.project_settings import read_project_languages
 
-    settings = read_project_languages(CONFIG_FILE, Path(args.endpoints))
-    if args.no_translate or not settings.translation.get("backends"):
-        return
-    pipeline = TranslationPipeline.from_settings(settings.translation)
-    if pipeline.memory is None:
-        print("bridge kb: not translating ahead: the translation settings have no memory_url to keep the results.")
-        return
-    report = translate_ahead(answer_texts(entries), settings.languages, pipeline)
-    print(
-        f"bridge kb: translated ahead into the memory: {report.translated} new, {report.remembered} already there"
-        + (f", {report.failed} failed (see the log)" if report.failed else "")
-    )
+    if not args.no_translate:
+        settings = read_project_languages(CONFIG_FILE, Path(args.endpoints))
+        translate_project_texts_ahead(answer_texts(entries), settings, "bridge kb")
 
 
 def cmd_build(args: argparse.Namespace) -> None:

@@ -69,11 +69,11 @@ class _UserError(Exception):
 
 
 def _domain_responses(path: Path) -> dict:
-    from rasa.shared.core.domain import Domain
+    from bot.translation.catalog import domain_responses
 
     if not path.exists():
         raise _UserError(f"no domain at {path}; pass --domain with the domain file or folder.")
-    return Domain.load(str(path)).responses
+    return domain_responses(path)
 
 
 def cmd_export(args: argparse.Namespace) -> None:

@@ -1,8 +1,9 @@
 """Machine translation ahead of time: known texts go into the memory before any customer asks.
 
-A text the bot already knows (a knowledge-base answer) is translated for every language
-the bot speaks that a configured backend reaches from the text's language, and the result
-is cached in the translation memory, as the pipeline caches any machine translation. A
+A text the bot already knows (a knowledge-base answer at `bridge kb build/add`, a response
+at `bridge train`) is translated for every language the bot speaks that a configured
+backend reaches from the text's language, and the result is cached in the translation
+memory, as the pipeline caches any machine translation. A
 customer's turn then finds it there (a lookup, no model run). Texts with an authored
 version in a language, or already in the memory, are skipped.
 """
@@ -16,6 +17,7 @@ from tqdm import tqdm
 
 from bot.translation.catalog import CatalogText
 from bot.translation.pipeline import PATH_FALLBACK, TranslationPipeline
+from bot.translation.project_settings import ProjectLanguages
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,22 @@ def translate_ahead(
         else:
             translated += 1
     return AheadReport(translated, remembered, failed)
+
+
+def translate_project_texts_ahead(texts: Sequence[CatalogText], settings: ProjectLanguages, command: str) -> None:
+    """translate_ahead with the project's translation settings, reporting as `command`.
+
+    Nothing happens without a backend; without a memory there is nowhere to keep the
+    results, which is said, since then every customer's turn waits for the engine.
+    """
+    if not settings.translation.get("backends") or not texts:
+        return
+    pipeline = TranslationPipeline.from_settings(settings.translation)
+    if pipeline.memory is None:
+        print(f"{command}: not translating ahead: the translation settings have no memory_url to keep the results.")
+        return
+    report = translate_ahead(texts, settings.languages, pipeline)
+    print(
+        f"{command}: translated ahead into the memory: {report.translated} new, {report.remembered} already there"
+        + (f", {report.failed} failed (see the log)" if report.failed else "")
+    )

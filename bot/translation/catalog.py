@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot.knowledge.source import Entry
@@ -51,6 +52,13 @@ def _language_of(variant: Mapping[str, Any]) -> str | None:
         if condition.get("name") == LANGUAGE:
             return condition.get("value")
     return None
+
+
+def domain_responses(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """The responses of the domain file or folder at `path`, as Rasa reads them."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(path)).responses
 
 
 def response_texts(responses: Mapping[str, Sequence[Mapping[str, Any]]], source_language: str) -> list[CatalogText]:

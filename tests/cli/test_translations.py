@@ -12,8 +12,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from translate.storage import po
 
-from bot.cli.main import main
+from bot.cli.main import main, translate_responses_ahead
 from bot.nlg.translating_nlg import TranslatingNLG
+from bot.translation.memory import TranslationMemory
+from bot.translation.pipeline import TranslationPipeline
+from bot.translation.protection import SpanProtector
 
 TRACK = "Track order 10045 at https://shop.example.com/track, or ask Cobalt Shop."
 KOREAN_TRACK = '주문 <x id="1"/>은 <x id="2"/>에서 추적하거나 <x id="3"/>에 문의하세요.'
@@ -137,3 +140,34 @@ def test_kb_build_translates_the_answers_ahead_so_status_counts_them_in_memory(t
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert ["pt", "answers", "1", "0", "1", "0", "0", "100%"] in rows
     assert ["ko", "answers", "1", "0", "0", "0", "1", "0%"] in rows
+
+
+def test_training_translates_the_responses_ahead_for_every_configured_pair(tmp_path, capsys):
+    (tmp_path / "config.yml").write_text(
+        "pipeline:\n  - name: bot.components.language_detector.LanguageDetector\n"
+        "    supported_languages: [en, pt, ko]\n",
+        encoding="utf-8",
+    )
+    memory_url = f"sqlite:///{tmp_path / 'memory.db'}"
+    (tmp_path / "endpoints.yml").write_text(
+        "nlg:\n  type: bot.nlg.translating_nlg.TranslatingNLG\n  translation:\n"
+        f"    memory_url: {memory_url}\n"
+        "    backends: {bergamot: {type: bergamot, models: {en-pt: bundled}}}\n",
+        encoding="utf-8",
+    )
+    domain = tmp_path / "training_data" / "domain"
+    domain.mkdir(parents=True)
+    (domain / "domain.yml").write_text(
+        'version: "3.1"\nresponses:\n  utter_shipped:\n    - text: "Your order {order_id} has shipped."\n',
+        encoding="utf-8",
+    )
+    translate_responses_ahead(tmp_path)
+    assert "bridge train: translated ahead into the memory: 1 new, 0 already there" in capsys.readouterr().out
+
+    # The server's NLG, in another process, finds the Portuguese text in the memory without the engine.
+    protector = SpanProtector()
+    server = TranslationPipeline([], protector, TranslationMemory(memory_url, protector))
+    found = server.remembered("Your order {order_id} has shipped.", "en", "pt")
+    assert found.cached and found.path == "mt:bergamot" and "{order_id}" in found.text
+    translate_responses_ahead(tmp_path)
+    assert "0 new, 1 already there" in capsys.readouterr().out
