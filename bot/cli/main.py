@@ -54,28 +54,35 @@ def prepare_encoders(project_dir: Path) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> Path:
-    """Trains the project's model if its inputs changed, then translates the responses ahead."""
+    """Trains the project's model if its inputs changed, then translates the known texts ahead."""
     from bot.cli.training import train_if_changed
 
     project = Path.cwd()
     model = train_if_changed(project, prepare_encoders(project))
     if not getattr(args, "no_translate", False):
-        translate_responses_ahead(project)
+        translate_known_texts_ahead(project)
     return model
 
 
-def translate_responses_ahead(project: Path) -> None:
-    """Puts the MT of every response into the memory for each configured pair (bot/translation/ahead.py)."""
-    from bot.project import DOMAIN_DIR
+def translate_known_texts_ahead(project: Path) -> None:
+    """Puts the MT of every response and knowledge-base answer into the memory for each configured
+    pair (bot/translation/ahead.py), so that `bridge run` serves them from the memory."""
+    from bot.cli.kb import component_settings
+    from bot.knowledge.source import load_entries
+    from bot.project import DOMAIN_DIR, pipeline_steps, read_config
     from bot.translation.ahead import translate_project_texts_ahead
-    from bot.translation.catalog import domain_responses, response_texts
+    from bot.translation.catalog import answer_texts, domain_responses, response_texts
     from bot.translation.project_settings import read_project_languages
 
     settings = read_project_languages(project / "config.yml", project / "endpoints.yml")
-    domain = project / DOMAIN_DIR
-    if domain.exists():
-        texts = response_texts(domain_responses(domain), settings.source_language)
-        translate_project_texts_ahead(texts, settings, "bridge train")
+    texts = []
+    if (project / DOMAIN_DIR).exists():
+        texts += response_texts(domain_responses(project / DOMAIN_DIR), settings.source_language)
+    retrieves = pipeline_steps(read_config(project), ["KnowledgeBaseRetriever"])
+    source = component_settings(project / "config.yml").get("source")
+    if retrieves and source:
+        texts += answer_texts(load_entries(project / source, protector=settings.protector()))
+    translate_project_texts_ahead(texts, settings, "bridge train")
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -128,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--force", action="store_true", help="rebuild even if up to date")
     models.set_defaults(handler=cmd_models)
     train = commands.add_parser("train", help="train the Rasa model if inputs changed")
-    train.add_argument("--no-translate", action="store_true", help="skip machine-translating the responses ahead")
+    train.add_argument(
+        "--no-translate", action="store_true", help="skip machine-translating the responses and answers ahead"
+    )
     train.set_defaults(handler=cmd_train)
     run = commands.add_parser("run", help="train if needed and serve the bot")
     run.add_argument("--port", type=int, default=8080, help="chat page port")

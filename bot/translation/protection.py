@@ -25,6 +25,10 @@ BACKEND_PATTERNS = ("X{n}", "XQ{n}", "ZXQ{n}")
 _CURRENCY_SYMBOL = r"(?:R\$|US\$|[$€£¥₩₹])"
 _CURRENCY_CODE = r"(?:USD|EUR|GBP|BRL|JPY|KRW|INR|CNY|RUB|CHF|CAD|AUD|MXN)"
 _NUMBER = r"\d(?:[\d.,]*\d)?"
+# A word character that glues to a span ("Shop" in "Cobalt Shopping", "5" in "100455"). Chinese,
+# Japanese and Korean write particles and counters right after a name or a number
+# ("Cobalt Club은", "2019年"), so their characters end a span instead of extending it.
+_GLUING = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 
 # Order matters only for ties: overlapping matches keep the earliest, then the longest.
 SPAN_PATTERNS: Sequence[tuple[str, str]] = (
@@ -41,8 +45,8 @@ SPAN_PATTERNS: Sequence[tuple[str, str]] = (
     ),
     ("phone", r"\+\d[\d \-()]{6,}\d"),
     # Order, ticket and tracking numbers, dates: 4+ digits, optionally with a short prefix.
-    ("number", r"(?<![\w#])#?(?:[A-Z]{1,5}-?)?\d{4,}(?:[-/]\d+)*(?!\w)"),
-    ("code", r"(?<!\w)(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}(?!\w)"),
+    ("number", rf"(?<!{_GLUING})(?<!#)#?(?:[A-Z]{{1,5}}-?)?\d{{4,}}(?:[-/]\d+)*(?!{_GLUING})"),
+    ("code", rf"(?<!{_GLUING})(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{{4,}}(?!{_GLUING})"),
 )
 
 _TRAILING_URL_PUNCTUATION = ".,;:!?)]}"
@@ -105,7 +109,7 @@ class SpanProtector:
         terms = sorted({t for t in glossary if t}, key=len, reverse=True)
         if terms:
             alternatives = "|".join(re.escape(t) for t in terms)
-            patterns.append(f"(?P<glossary>(?<!\\w)(?:{alternatives})(?!\\w))")
+            patterns.append(f"(?P<glossary>(?<!{_GLUING})(?:{alternatives})(?!{_GLUING}))")
         self._regexes = [re.compile(p) for p in patterns]
         self.glossary = terms
 

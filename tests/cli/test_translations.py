@@ -12,7 +12,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from translate.storage import po
 
-from bot.cli.main import main, translate_responses_ahead
+from bot.cli.main import main, translate_known_texts_ahead
 from bot.nlg.translating_nlg import TranslatingNLG
 from bot.translation.memory import TranslationMemory
 from bot.translation.pipeline import TranslationPipeline
@@ -142,11 +142,17 @@ def test_kb_build_translates_the_answers_ahead_so_status_counts_them_in_memory(t
     assert ["ko", "answers", "1", "0", "0", "0", "1", "0%"] in rows
 
 
-def test_training_translates_the_responses_ahead_for_every_configured_pair(tmp_path, capsys):
+def test_training_translates_the_responses_and_answers_ahead_for_every_configured_pair(tmp_path, capsys):
     (tmp_path / "config.yml").write_text(
         "pipeline:\n  - name: bot.components.language_detector.LanguageDetector\n"
-        "    supported_languages: [en, pt, ko]\n",
+        "    supported_languages: [en, pt, ko]\n"
+        "  - name: bot.components.knowledge_base_retriever.KnowledgeBaseRetriever\n    source: kb\n",
         encoding="utf-8",
+    )
+    (tmp_path / "kb").mkdir()
+    record = {"id": "wool-001", "questions": ["How do I wash wool?"], "answer": WOOL, "language": "en"}
+    (tmp_path / "kb" / "answers.jsonl").write_text(
+        json.dumps({**record, "updated_at": "2024-01-01T00:00:00Z"}) + "\n", encoding="utf-8"
     )
     memory_url = f"sqlite:///{tmp_path / 'memory.db'}"
     (tmp_path / "endpoints.yml").write_text(
@@ -161,13 +167,14 @@ def test_training_translates_the_responses_ahead_for_every_configured_pair(tmp_p
         'version: "3.1"\nresponses:\n  utter_shipped:\n    - text: "Your order {order_id} has shipped."\n',
         encoding="utf-8",
     )
-    translate_responses_ahead(tmp_path)
-    assert "bridge train: translated ahead into the memory: 1 new, 0 already there" in capsys.readouterr().out
+    translate_known_texts_ahead(tmp_path)
+    assert "bridge train: translated ahead into the memory: 2 new, 0 already there" in capsys.readouterr().out
 
     # The server's NLG, in another process, finds the Portuguese text in the memory without the engine.
     protector = SpanProtector()
     server = TranslationPipeline([], protector, TranslationMemory(memory_url, protector))
     found = server.remembered("Your order {order_id} has shipped.", "en", "pt")
     assert found.cached and found.path == "mt:bergamot" and "{order_id}" in found.text
-    translate_responses_ahead(tmp_path)
-    assert "0 new, 1 already there" in capsys.readouterr().out
+    assert server.remembered(WOOL, "en", "pt").cached
+    translate_known_texts_ahead(tmp_path)
+    assert "0 new, 2 already there" in capsys.readouterr().out

@@ -68,3 +68,10 @@ def test_layout_split_and_join_round_trip_keeps_markers():
     assert join_lines(lines, [line.content for line in lines]) == text
     assert [line.prefix for line in lines[:6]] == ["## ", "", "- ", "  2. ", "> ", "- [ ] "]
     assert [line.translatable for line in lines] == [True, False, True, True, True, True, False, False]
+
+
+def test_a_name_or_number_followed_by_a_korean_particle_or_a_japanese_counter_is_still_protected():
+    protector = SpanProtector(glossary=["Cobalt Club"])
+    assert protector.mask("네, Cobalt Club은 무료입니다.").spans == ("Cobalt Club",)
+    assert protector.mask("2019年にご注文 10045").spans == ("2019", "10045")
+    assert protector.mask("Cobalt Clubs and order 100455").spans == ("100455",)
