@@ -31,7 +31,6 @@ import contextlib
 import hashlib
 import itertools
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -333,18 +332,31 @@ def scratch_postgres_database(run_id: str) -> Iterator[str]:
 
 
 def process_memory_mb(pid: int) -> dict[str, float]:
-    """Resident memory of a process and its descendants in MB: now (VmRSS) and the peak
-    (VmHWM, the kernel's high-water mark since the process started)."""
-    total = {"rss_mb": 0.0, "peak_rss_mb": 0.0}
+    """Memory of a process and its descendants in MB: resident now (VmRSS), the peak (VmHWM,
+    the kernel's high-water mark since the process started) and the proportional share
+    (Pss: shared pages such as torch's libraries split among the processes that map them, so
+    the Pss of several processes adds up to what they take together)."""
+    total = {"rss_mb": 0.0, "peak_rss_mb": 0.0, "pss_mb": 0.0}
     for member in [pid, *_descendants(pid)]:
         try:
-            status = Path(f"/proc/{member}/status").read_text()
+            status = _kilobytes(Path(f"/proc/{member}/status").read_text())
+            rollup = _kilobytes(Path(f"/proc/{member}/smaps_rollup").read_text())
         except OSError:  # ended meanwhile
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        total["rss_mb"] += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
-        total["peak_rss_mb"] += int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+        total["rss_mb"] += status.get("VmRSS", 0) / 1024
+        total["peak_rss_mb"] += status.get("VmHWM", 0) / 1024
+        total["pss_mb"] += rollup.get("Pss", 0) / 1024
     return total
+
+
+def _kilobytes(text: str) -> dict[str, int]:
+    """The "Name:   123 kB" lines of a /proc file."""
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            found[name] = int(value.split()[0])
+    return found
 
 
 def _descendants(pid: int) -> list[int]:
@@ -497,11 +509,11 @@ def print_report(levels: dict, memory: dict, load: dict, found_goals: list[dict]
     ]
     print("\n" + format_table(headers, rows))
     memory_rows = [
-        [variant, label, round(m["peak_rss_mb"]), round(m["rss_mb"])]
+        [variant, label, round(m["peak_rss_mb"]), round(m["rss_mb"]), round(m["pss_mb"])]
         for variant, processes in memory.items()
         for label, m in processes.items()
     ]
-    print("\n" + format_table(["set-up", "process", "peak RSS MB", "RSS at end MB"], memory_rows))
+    print("\n" + format_table(["set-up", "process", "peak RSS MB", "RSS at end MB", "PSS at end MB"], memory_rows))
     if found_goals:
         goal_rows = [
             [g["goal"], g["variant"], g["measured"], g["limit"], "met" if g["met"] else "MISSED"] for g in found_goals
@@ -542,7 +554,9 @@ def main(argv: list[str]) -> None:
 
     apply_to_this_process()
     project = Path.cwd()
-    models = {"rasa-default": train_default_model(project, args.default_epochs, project / "models")}
+    models = {}
+    if BASELINE in variants:
+        models[BASELINE] = train_default_model(project, args.default_epochs, project / "models")
     if {"bridge", "bridge-2"} & set(variants):
         models["bridge"] = models["bridge-2"] = train_bridge_model()
     run_id = uuid.uuid4().hex[:10]
@@ -550,22 +564,24 @@ def main(argv: list[str]) -> None:
     levels: dict[str, dict[int, dict]] = {}
     memory: dict[str, dict[str, dict]] = {}
     load: dict[str, dict[int, str]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as work:
-        for variant in variants:
-            with deploy(variant, models[variant], project, Path(work), run_id) as deployment:
-                urls = deployment.rasa_urls
-                route = lambda i, urls=urls: urls[i % len(urls)]  # noqa: E731
-                print(f"bench load: {variant}: warm-up, one conversation per language ...", flush=True)
-                asyncio.run(warm_up(urls, warmup, f"{run_id}-{variant}-warm-up"))
-                levels[variant], load[variant] = {}, {}
-                for senders in senders_levels:
-                    results, elapsed = asyncio.run(
-                        drive(route, senders, args.duration, conversations, f"{run_id}-{variant}")
-                    )
-                    levels[variant][senders] = summarize(results, elapsed)
-                    load[variant][senders] = "/".join(f"{v:.1f}" for v in os.getloadavg())
-                    print(f"bench load: {variant} at {senders} senders: {levels[variant][senders]}", flush=True)
-                memory[variant] = deployment.memory()
+    # The servers' logs stay in var/ after the run: a failed turn is explained there.
+    work = project / "var" / "bench-load" / run_id
+    print(f"bench load: servers' logs in {work}", flush=True)
+    for variant in variants:
+        with deploy(variant, models[variant], project, work, run_id) as deployment:
+            urls = deployment.rasa_urls
+            route = lambda i, urls=urls: urls[i % len(urls)]  # noqa: E731
+            print(f"bench load: {variant}: warm-up, one conversation per language ...", flush=True)
+            asyncio.run(warm_up(urls, warmup, f"{run_id}-{variant}-warm-up"))
+            levels[variant], load[variant] = {}, {}
+            for senders in senders_levels:
+                results, elapsed = asyncio.run(
+                    drive(route, senders, args.duration, conversations, f"{run_id}-{variant}")
+                )
+                levels[variant][senders] = summarize(results, elapsed)
+                load[variant][senders] = "/".join(f"{v:.1f}" for v in os.getloadavg())
+                print(f"bench load: {variant} at {senders} senders: {levels[variant][senders]}", flush=True)
+            memory[variant] = deployment.memory()
     found_goals = goals(levels, memory)
     print_report(levels, memory, load, found_goals)
     one_sender = (

@@ -25,9 +25,12 @@ import functools
 import gc
 import inspect
 import io
+import logging
 import os
 import pstats
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -104,6 +107,7 @@ def node_label(node: Any) -> str:
 
 def instrument(timers: Timers) -> None:
     """Puts timers on the functions a turn passes through (see the module docstring)."""
+    from rasa.core.actions.action import RemoteAction
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphNode
     from rasa.utils.endpoints import EndpointConfig
@@ -119,7 +123,9 @@ def instrument(timers: Timers) -> None:
     timers.wrap(SentenceEncoder, "_encode", "  retriever encoder (sentence-transformers)")
     timers.wrap(AnswerRetriever, "search_vectors", "  FAISS search + answer lookup")
     timers.wrap(MetadataStore, "lookup", "    answer lookup (SQLite)")
-    timers.wrap(EndpointConfig, "request", "action server round trip (HTTP)")
+    timers.wrap(RemoteAction, "run", "custom action (RemoteAction.run)")
+    timers.wrap(EndpointConfig, "request", "  action server round trip (HTTP)")
+    timers.wrap(RemoteAction, "_validate_action_result", "  check of the action server's answer (jsonschema)")
     timers.wrap(TranslatingNLG, "generate", "NLG (TranslatingNLG.generate)")
     timers.wrap(SQLTrackerStore, "save", "tracker store save (SQLite)")
     timers.wrap(SQLTrackerStore, "retrieve", "tracker store retrieve (SQLite)")
@@ -175,6 +181,12 @@ def memory_steps(model: Path, endpoints_path: Path) -> tuple[list[list[Any]], An
     from rasa.engine.graph import GraphNode
 
     step("import rasa (agent, default components)")
+    # Logging as `rasa run` sets it up without --debug: no per-turn debug lines.
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.INFO, warn_only_once=True, filter_repeated_logs=True)
+    configure_structlog(logging.INFO)
     original = GraphNode._load_component
 
     def measured_load(node: Any, **kwargs: Any) -> None:
@@ -184,6 +196,8 @@ def memory_steps(model: Path, endpoints_path: Path) -> tuple[list[list[Any]], An
 
     GraphNode._load_component = measured_load
     try:
+        # Rasa installs uvloop's policy, which makes no loop by itself.
+        asyncio.set_event_loop(asyncio.new_event_loop())
         agent = asyncio.get_event_loop().run_until_complete(
             rasa.core.agent.load_agent(
                 model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints_path))
@@ -255,6 +269,15 @@ async def play(agent: Any, conversations: list, run_id: str, timers: Timers | No
     return turns
 
 
+def trained_model(project_dir: Path) -> Path:
+    """The demo model as `bridge run` gets it, trained by `bridge train` in its own process, so
+    this process's memory starts with nothing loaded."""
+    from bot.project import model_name, read_config
+
+    subprocess.run([sys.executable, "-m", "bot.cli.main", "train"], cwd=project_dir, check=True)
+    return project_dir / "models" / f"{model_name(read_config(project_dir))}.tar.gz"
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bridge bench turn_profile", description=__doc__.split("\n")[0])
     parser.add_argument("--passes", type=int, default=2, help="measured passes over the conversations")
@@ -264,10 +287,8 @@ def main(argv: list[str]) -> None:
     from bot.offline_env import apply_to_this_process
 
     apply_to_this_process()
-    from bench.load import train_bridge_model
-
     project = Path.cwd()
-    model = train_bridge_model()
+    model = trained_model(project)
     conversations = interleaved(load_conversations(CONVERSATIONS_FILE))
     run_id = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder, action_server(project, Path(folder)) as port:

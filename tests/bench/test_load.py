@@ -132,6 +132,7 @@ def test_goals_count_the_better_bridge_set_up_against_the_default() -> None:
 def test_memory_of_a_process_and_its_children() -> None:
     alone = process_memory_mb(os.getpid())
     assert 0 < alone["rss_mb"] <= alone["peak_rss_mb"]
+    assert 0 < alone["pss_mb"] <= alone["rss_mb"] + 1
 
 
 @pytest.fixture
