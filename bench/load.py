@@ -441,6 +441,35 @@ def deploy(variant: str, model: Path, project_dir: Path, work: Path, run_id: str
         yield deployment
 
 
+def alternating_one_sender(
+    routes: dict[str, Callable[[int], str]],
+    rounds: int,
+    burst_s: float,
+    conversations: Sequence[Conversation],
+    run_id: str,
+) -> dict[str, Any]:
+    """One customer at a time, alternating between the set-ups in short bursts (the order
+    flips every round), so a change in the machine's load hits every set-up alike.
+
+    Returns each set-up's p50 over all bursts and the ratio of the first to the second.
+    """
+    latencies: dict[str, list[float]] = {name: [] for name in routes}
+    for number in range(rounds):
+        order = list(routes) if number % 2 == 0 else list(reversed(routes))
+        for name in order:
+            results, _ = asyncio.run(drive(routes[name], 1, burst_s, conversations, f"{run_id}-ab{number}-{name}"))
+            latencies[name] += [r.latency_ms for r in results if r.error is None]
+    p50 = {name: float(np.percentile(values, 50)) for name, values in latencies.items()}
+    first, second = list(routes)
+    return {
+        "rounds": rounds,
+        "burst_s": burst_s,
+        "turns": {n: len(v) for n, v in latencies.items()},
+        "p50_ms": p50,
+        "ratio_p50": p50[first] / p50[second],
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -533,6 +562,12 @@ def main(argv: list[str]) -> None:
         help="epochs of DIET, ResponseSelector and TED in the default pipeline (rasa init: 100)",
     )
     parser.add_argument("--conversations", type=Path, default=CONVERSATIONS_FILE, help="conversations to replay")
+    parser.add_argument(
+        "--ratio-rounds",
+        type=int,
+        default=0,
+        help="also serve bridge and rasa-default side by side and alternate one-sender bursts this many times",
+    )
     args = parser.parse_args(argv)
     try:
         senders_levels = [int(n) for n in args.senders.split(",")]
@@ -582,8 +617,6 @@ def main(argv: list[str]) -> None:
                 load[variant][senders] = "/".join(f"{v:.1f}" for v in os.getloadavg())
                 print(f"bench load: {variant} at {senders} senders: {levels[variant][senders]}", flush=True)
             memory[variant] = deployment.memory()
-    found_goals = goals(levels, memory)
-    print_report(levels, memory, load, found_goals)
     one_sender = (
         levels["bridge"][1]["p50_ms"] / levels[BASELINE][1]["p50_ms"]
         if 1 in levels.get("bridge", {}) and 1 in levels.get(BASELINE, {})
@@ -591,6 +624,33 @@ def main(argv: list[str]) -> None:
     )
     if one_sender is not None:
         print(f"\none sender, Bridge turn / default turn (p50): {one_sender:.2f}x")
+    alternating = None
+    if args.ratio_rounds > 0 and {"bridge", BASELINE} <= set(variants):
+        with (
+            deploy("bridge", models["bridge"], project, work / "side-by-side", run_id) as bridge,
+            deploy(BASELINE, models[BASELINE], project, work / "side-by-side", run_id) as baseline,
+        ):
+            routes = {}
+            for name, deployment in (("bridge", bridge), (BASELINE, baseline)):
+                asyncio.run(warm_up(deployment.rasa_urls, warmup, f"{run_id}-ab-{name}-warm-up"))
+                routes[name] = lambda i, url=deployment.rasa_urls[0]: url
+            alternating = alternating_one_sender(routes, args.ratio_rounds, 10.0, conversations, run_id)
+        print(
+            f"one sender, alternating {args.ratio_rounds} rounds of 10 s bursts, Bridge / default (p50): "
+            f"{alternating['ratio_p50']:.2f}x ({alternating['p50_ms']})"
+        )
+    found_goals = goals(levels, memory)
+    if alternating:
+        found_goals.append(
+            _goal(
+                "1 sender, alternating: p50 / default's",
+                "bridge",
+                alternating["ratio_p50"],
+                GOAL_ONE_SENDER_RATIO,
+                True,
+            )
+        )
+    print_report(levels, memory, load, found_goals)
     path = write_results(
         "load",
         {
@@ -607,6 +667,7 @@ def main(argv: list[str]) -> None:
             "load_average": {v: {str(n): a for n, a in by.items()} for v, by in load.items()},
             "memory_mb": memory,
             "one_sender_ratio_p50": one_sender,
+            "one_sender_alternating": alternating,
             "goals": found_goals,
         },
     )

@@ -17,6 +17,7 @@ from bench.load import (
     Conversation,
     LoadBenchError,
     TurnResult,
+    alternating_one_sender,
     default_pipeline_config,
     drive,
     endpoints_config,
@@ -205,3 +206,13 @@ def test_customers_follow_their_route_and_a_server_that_is_gone_counts_as_errors
 def test_no_customers_is_refused() -> None:
     with pytest.raises(LoadBenchError, match="senders must be"):
         asyncio.run(drive(lambda i: "http://127.0.0.1:1", 0, 1.0, [Conversation("en", ("hi",))], "t"))
+
+
+def test_alternating_bursts_measure_each_set_up_and_their_ratio(rest_server) -> None:
+    url, received = rest_server
+    routes = {"bridge": lambda i: url, "rasa-default": lambda i: url}
+    found = alternating_one_sender(routes, 2, 0.3, [Conversation("en", ("hi", "bye"))], "ab")
+    assert found["turns"]["bridge"] > 2 and found["turns"]["rasa-default"] > 2
+    assert sum(found["turns"].values()) == len(received)
+    assert found["ratio_p50"] == pytest.approx(found["p50_ms"]["bridge"] / found["p50_ms"]["rasa-default"])
+    assert 0.5 < found["ratio_p50"] < 2  # the same server on both sides
