@@ -16,11 +16,14 @@ channel, each waiting for the answer before the next turn, at each --senders lev
 --duration seconds after a warm-up conversation per language. Reported per level: p50, p95
 and p99 latency, turns per second, errors (HTTP error, time-out) and turns the bot did not
 answer; per process the peak resident memory (the kernel's high-water mark, start-up
-included); the one-sender ratio Bridge / default; and the goals, met or missed.
+included) and its proportional share (PSS); the one-sender ratio Bridge / default; and the
+goals, met or missed. `--ratio-rounds N` also serves bridge and rasa-default side by side
+and alternates one-sender bursts between them, for a ratio the machine's changing load
+does not tilt. The servers' logs stay in var/bench-load/<run>/.
 
 Usage:
     bridge bench load [--senders 1,8,32] [--duration 30] [--variants bridge,bridge-2,rasa-default]
-                      [--default-epochs N]
+                      [--default-epochs N] [--ratio-rounds N]
 """
 
 from __future__ import annotations
