@@ -26,6 +26,7 @@ def production_environment(database: str, action_port: int, shop_db_url: str) ->
         "BRIDGE_POSTGRES_PASSWORD": "",
         "BRIDGE_REDIS_HOST": "127.0.0.1",
         "BRIDGE_REDIS_PORT": "6379",
+        "BRIDGE_REDIS_PASSWORD": "",
         "BRIDGE_RABBITMQ_HOST": "127.0.0.1",
         "BRIDGE_RABBITMQ_USER": "guest",
         "BRIDGE_RABBITMQ_PASSWORD": "guest",
