@@ -43,17 +43,25 @@ class Turn:
     def answered(self) -> bool:
         return self.replies is not None
 
+    @property
+    def tag(self) -> str:
+        """Names the turn in the message's metadata (`turn`), when the driver tags turns."""
+        return f"{self.sender}/{self.index}"
+
 
 @dataclass
 class ConversationDriver:
     """Runs `conversations` ({sender: its texts}) concurrently against the servers `route` names.
 
     `route(sender, turn_index)` returns a Rasa server's base URL. Texts may be an endless
-    iterator: `stop()` ends every conversation after its current turn.
+    iterator: `stop()` ends every conversation after its current turn. With `tag_turns`, each
+    message carries its `Turn.tag` as metadata `turn` (a channel that passes metadata on, such
+    as Bridge's REST channel, stores it with the message), so repeated texts stay tellable apart.
     """
 
     conversations: dict[str, Iterable[str]]
     route: Callable[[str, int], str]
+    tag_turns: bool = False
     turns: list[Turn] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -96,7 +104,10 @@ class ConversationDriver:
             url = self.route(sender, index)
             turn = Turn(sender, index, text, url, started=time.monotonic())
             try:
-                answer = post(f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+                payload = {"sender": sender, "message": text}
+                if self.tag_turns:
+                    payload["metadata"] = {"turn": turn.tag}
+                answer = post(f"{url}/webhooks/rest/webhook", payload)
                 turn.replies = [reply["text"] for reply in answer if "text" in reply]
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as error:
                 turn.error = f"{type(error).__name__}: {error}"

@@ -18,8 +18,3 @@ def stored_events(database_url: str, sender: str) -> list[dict]:
     finally:
         engine.dispose()
     return [json.loads(row.data) for row in rows]
-
-
-def stored_user_texts(database_url: str, sender: str) -> list[str]:
-    """The customer's messages of the conversation, in stored order."""
-    return [event["text"] for event in stored_events(database_url, sender) if event["event"] == "user"]

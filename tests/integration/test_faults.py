@@ -23,13 +23,15 @@ from bot.serving.processes import BotStack, free_port
 from tests.helpers.conversation_driver import ConversationDriver
 from tests.helpers.postgres import PrivatePostgres, database_url, temporary_database
 from tests.helpers.tiny_bot import GREETING, train_tiny_bot
-from tests.helpers.tracker_events import stored_user_texts
+from tests.helpers.tracker_events import stored_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SENDERS = 4
 ANSWERED_BEFORE_FAULT = 24
 ANSWERED_AFTER_FAULT = 24
+# Every customer greets again and again; the driver's turn tags tell the turns apart.
+GREETING_TEXT = "hello"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,10 @@ def production_endpoints(target: Path, postgres_port: int, database: str) -> Pat
 
 
 def tiny_stack(project: Path, endpoints: Path, log_dir: Path) -> BotStack:
-    """The tiny bot's Rasa server on a free port with `endpoints`."""
+    """The tiny bot's Rasa server on a free port with `endpoints` and Bridge's REST channel,
+    which stores each message's metadata (the driver's turn tags); no rate limit."""
+    credentials = log_dir / "credentials.yml"
+    credentials.write_text(yaml.safe_dump({"bot.channels.rest.BridgeRestInput": {"rate_limit": {"messages": 0}}}))
     return BotStack(
         project_dir=project,
         model=project / "models" / "tiny.tar.gz",
@@ -61,12 +66,13 @@ def tiny_stack(project: Path, endpoints: Path, log_dir: Path) -> BotStack:
         action_port=free_port(),
         chat_port=None,
         log_dir=log_dir,
+        credentials=credentials,
     )
 
 
-def numbered_texts(sender: str) -> itertools.count:
-    """Endless greetings, each one unique, so a stored message names its turn."""
-    return (f"hello {sender} {n}" for n in itertools.count())
+def stored_turn_tags(url: str, sender: str) -> list[str]:
+    """The turn tags of the conversation's stored customer messages, in stored order."""
+    return [(e.get("metadata") or {}).get("turn") for e in stored_events(url, sender) if e["event"] == "user"]
 
 
 def check_stored_once(driver: ConversationDriver, url: str) -> dict[str, int]:
@@ -74,17 +80,17 @@ def check_stored_once(driver: ConversationDriver, url: str) -> dict[str, int]:
     counts = Counter(answered=0, greeted=0, failed=0, failed_but_stored=0, stored=0, duplicates=0, missing=0)
     for sender in driver.conversations:
         turns = sorted((t for t in driver.turns if t.sender == sender), key=lambda t: t.index)
-        stored = stored_user_texts(url, sender)
+        stored = stored_turn_tags(url, sender)
         counts["stored"] += len(stored)
         counts["duplicates"] += sum(n - 1 for n in Counter(stored).values())
-        answered = [t.text for t in turns if t.answered]
+        answered = [t.tag for t in turns if t.answered]
         counts["answered"] += len(answered)
         counts["greeted"] += sum(t.replies == [GREETING] for t in turns if t.answered)
         counts["missing"] += len(set(answered) - set(stored))
-        failed = [t.text for t in turns if not t.answered]
+        failed = [t.tag for t in turns if not t.answered]
         counts["failed"] += len(failed)
         counts["failed_but_stored"] += len(set(failed) & set(stored))
-        sent_order = [t.text for t in turns if t.text in stored]
+        sent_order = [t.tag for t in turns if t.tag in stored]
         assert stored == sent_order, f"{sender}: stored out of order or foreign messages: {stored} vs {sent_order}"
     assert counts["missing"] == 0 and counts["duplicates"] == 0, f"answered turns lost or stored twice: {dict(counts)}"
     assert counts["greeted"] == counts["answered"], f"answered turns without the bot's reply: {dict(counts)}"
@@ -96,7 +102,11 @@ def test_rasa_killed_under_load_loses_no_answered_turn_and_stores_none_twice(tin
         stack = tiny_stack(tiny_project, production_endpoints(tmp_path / "endpoints.yml", 5432, database), tmp_path)
         stack.start()
         senders = [f"kill-{uuid.uuid4().hex[:6]}-{n}" for n in range(SENDERS)]
-        driver = ConversationDriver({s: numbered_texts(s) for s in senders}, route=lambda sender, n: stack.rasa_url)
+        driver = ConversationDriver(
+            {s: itertools.repeat(GREETING_TEXT) for s in senders},
+            route=lambda sender, n: stack.rasa_url,
+            tag_turns=True,
+        )
         try:
             driver.start()
             driver.wait_for_answers(ANSWERED_BEFORE_FAULT)
@@ -143,7 +153,11 @@ def test_postgresql_restart_is_survived_without_restarting_rasa(tiny_project, pr
         stack.start()
         rasa = stack.processes[-1].process
         senders = [f"pg-{uuid.uuid4().hex[:6]}-{n}" for n in range(SENDERS)]
-        driver = ConversationDriver({s: numbered_texts(s) for s in senders}, route=lambda sender, n: stack.rasa_url)
+        driver = ConversationDriver(
+            {s: itertools.repeat(GREETING_TEXT) for s in senders},
+            route=lambda sender, n: stack.rasa_url,
+            tag_turns=True,
+        )
         try:
             driver.start()
             driver.wait_for_answers(ANSWERED_BEFORE_FAULT)
