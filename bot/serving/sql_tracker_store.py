@@ -44,10 +44,8 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
     """
 
     def __init__(self, *args: Any, reconnect_seconds: float = DEFAULT_RECONNECT_SECONDS, **kwargs: Any) -> None:
+        self.reconnect_seconds = _seconds(reconnect_seconds)
         super().__init__(*args, **kwargs)
-        if float(reconnect_seconds) < 0:
-            raise ValueError(f"tracker_store: reconnect_seconds must be 0 or more, not {reconnect_seconds!r}")
-        self.reconnect_seconds = float(reconnect_seconds)
         # Rasa builds its engine without a way to pass pool options: rebuild it on the same URL.
         url = self.engine.url
         self.engine.dispose()
@@ -79,6 +77,17 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
                 logger.warning(f"The tracker store's database is unreachable while {what} ({error.orig}); retrying.")
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_PAUSE)
+
+
+def _seconds(value: Any) -> float:
+    """`reconnect_seconds` as a number (endpoints values may arrive as strings), checked."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"tracker_store: reconnect_seconds must be a number of seconds, 0 or more, not {value!r}")
+    return seconds
 
 
 def reconnect_sql_tracker_stores() -> None:

@@ -97,16 +97,21 @@ def check_stored_once(driver: ConversationDriver, url: str) -> dict[str, int]:
     return dict(counts)
 
 
+def greeting_customers(stack: BotStack, prefix: str) -> ConversationDriver:
+    """SENDERS customers greeting the stack's Rasa server over and over, each turn tagged."""
+    senders = [f"{prefix}-{uuid.uuid4().hex[:6]}-{n}" for n in range(SENDERS)]
+    return ConversationDriver(
+        {sender: itertools.repeat(GREETING_TEXT) for sender in senders},
+        route=lambda sender, n: stack.rasa_url,
+        tag_turns=True,
+    )
+
+
 def test_rasa_killed_under_load_loses_no_answered_turn_and_stores_none_twice(tiny_project, tmp_path):
     with temporary_database() as database:
         stack = tiny_stack(tiny_project, production_endpoints(tmp_path / "endpoints.yml", 5432, database), tmp_path)
         stack.start()
-        senders = [f"kill-{uuid.uuid4().hex[:6]}-{n}" for n in range(SENDERS)]
-        driver = ConversationDriver(
-            {s: itertools.repeat(GREETING_TEXT) for s in senders},
-            route=lambda sender, n: stack.rasa_url,
-            tag_turns=True,
-        )
+        driver = greeting_customers(stack, "kill")
         try:
             driver.start()
             driver.wait_for_answers(ANSWERED_BEFORE_FAULT)
@@ -152,12 +157,7 @@ def test_postgresql_restart_is_survived_without_restarting_rasa(tiny_project, pr
         stack = tiny_stack(tiny_project, endpoints, tmp_path)
         stack.start()
         rasa = stack.processes[-1].process
-        senders = [f"pg-{uuid.uuid4().hex[:6]}-{n}" for n in range(SENDERS)]
-        driver = ConversationDriver(
-            {s: itertools.repeat(GREETING_TEXT) for s in senders},
-            route=lambda sender, n: stack.rasa_url,
-            tag_turns=True,
-        )
+        driver = greeting_customers(stack, "pg")
         try:
             driver.start()
             driver.wait_for_answers(ANSWERED_BEFORE_FAULT)
@@ -194,51 +194,28 @@ ACTION_REQUESTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo_stack(demo_model, shop_db_url, tmp_path_factory):
-    from bot.serving.processes import write_endpoints
-    from tests.conftest import PROJECT_DIR
-
-    work = tmp_path_factory.mktemp("faults-demo")
-    action_port = free_port()
-    stack = BotStack(
-        project_dir=PROJECT_DIR,
-        model=demo_model,
-        endpoints=write_endpoints(
-            PROJECT_DIR / "endpoints.yml", work / "endpoints.yml", action_port, work / "tracker.db"
-        ),
-        rasa_port=free_port(),
-        action_port=action_port,
-        chat_port=None,
-        log_dir=work / "logs",
-        env={"BRIDGE_SHOP_DB_URL": shop_db_url},
-    )
-    stack.start()
-    yield stack
-    stack.stop()
-
-
-def test_stopped_action_server_gets_the_customer_an_apology_in_their_language(demo_stack, domain):
+def test_stopped_action_server_gets_the_customer_an_apology_in_their_language(bot_stack, domain):
     from bot.project import project_environment
     from bot.serving.action_failures import RESPONSE
     from tests.helpers.demo_domain import authored
     from tests.helpers.rasa_server import send
 
-    actions, rasa = demo_stack.processes[0], demo_stack.processes[-1]
-    assert actions.name == "action server"
+    parts = {served.name: served for served in bot_stack.processes}
+    actions, rasa = parts["action server"], parts["rasa server"]
     actions.stop()
-    senders = {language: f"actions-down-{language}-{uuid.uuid4().hex[:6]}" for language, _, _ in ACTION_REQUESTS}
-    replies = {language: send(demo_stack, senders[language], text) for language, text, _ in ACTION_REQUESTS}
+    try:
+        senders = {language: f"actions-down-{language}-{uuid.uuid4().hex[:6]}" for language, _, _ in ACTION_REQUESTS}
+        replies = {language: send(bot_stack, senders[language], text) for language, text, _ in ACTION_REQUESTS}
+    finally:  # the stack is shared with other tests: the action server comes back whatever happened
+        actions.start(bot_stack.project_dir, project_environment(bot_stack.project_dir, bot_stack.env))
+        deadline = time.monotonic() + 120
+        while not actions.is_ready():
+            assert time.monotonic() < deadline, f"the action server did not come back; see {actions.log_path}"
+            time.sleep(0.5)
     apologised = [language for language, got in replies.items() if got == [authored(domain, RESPONSE, language)]]
     log = rasa.log_path.read_text(errors="replace")
     logged = [action for _, _, action in ACTION_REQUESTS if f"The action server did not run '{action}'" in log]
-
-    actions.start(demo_stack.project_dir, project_environment(demo_stack.project_dir, demo_stack.env))
-    deadline = time.monotonic() + 120
-    while not actions.is_ready():
-        assert time.monotonic() < deadline, f"the action server did not come back; see {actions.log_path}"
-        time.sleep(0.5)
-    after = send(demo_stack, senders["de"], "10047")
+    after = send(bot_stack, senders["de"], "10047")
     print(
         f"\naction server down: {len(apologised)}/{len(ACTION_REQUESTS)} customers got the apology in their "
         f"language ({', '.join(apologised)}), {len(logged)}/{len(ACTION_REQUESTS)} failures logged by action name, "

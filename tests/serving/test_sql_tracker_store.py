@@ -21,9 +21,10 @@ def test_type_sql_builds_the_reconnecting_store(tmp_path):
     assert isinstance(getattr(store, "_tracker_store", store), ReconnectingSQLTrackerStore)
 
 
-def test_a_negative_wait_is_refused_with_the_key(tmp_path):
-    with pytest.raises(ValueError, match="reconnect_seconds"):
-        ReconnectingSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "t.db"), reconnect_seconds=-1)
+@pytest.mark.parametrize("seconds", [-1, "soon", None])
+def test_a_bad_wait_is_refused_with_the_key(tmp_path, seconds):
+    with pytest.raises(ValueError, match="reconnect_seconds must be a number of seconds, 0 or more"):
+        ReconnectingSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "t.db"), reconnect_seconds=seconds)
 
 
 def test_a_save_waits_for_the_database_and_stores_the_turn_once(tmp_path):
