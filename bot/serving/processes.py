@@ -235,7 +235,7 @@ class BotStack:
                 [
                     python,
                     "-m",
-                    "rasa",
+                    "bot.serving.rasa_server",
                     "run",
                     "--model",
                     str(self.model),

@@ -1,12 +1,15 @@
 """docker/ cannot run here (no Docker engine), so its files are linted: hadolint on the
-Dockerfile, the compose file checked against the project it packages, and the image's
+Dockerfile, the compose file checked against the project it packages, nginx's configuration
+checked against the compose file (and by `nginx -t` where nginx is installed), and the image's
 install line checked against the locks (runtime packages only, exactly as pyproject pins them)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 import yaml
@@ -59,9 +62,8 @@ def test_every_copied_path_exists():
 def test_compose_secrets_have_no_defaults_and_services_use_project_modules():
     text = (DOCKER_DIR / "docker-compose.yml").read_text()
     compose = yaml.safe_load(text)
-    assert {"rasa", "actions", "chat", "postgres", "redis", "rabbitmq"} <= set(compose["services"])
-    for secret in re.findall(r"\$\{(\w*PASSWORD\w*)([^}]*)\}", text):
-        name, rest = secret
+    assert {"rasa", "nginx", "actions", "console", "chat", "postgres", "redis", "rabbitmq"} <= set(compose["services"])
+    for name, rest in re.findall(r"\$\{(\w*(?:PASSWORD|SECRET|TOKEN)\w*)([^}]*)\}", text):
         assert rest.startswith(":?"), f"{name} must be required (${{{name}:?...}}), not defaulted"
     for service in compose["services"].values():
         command = service.get("command") or []
@@ -123,3 +125,112 @@ def test_rasa_http_api_needs_the_token_from_the_environment_and_configured_origi
         command_line = " ".join(service.get("command") or [])
         assert "--cors" not in command_line or "*" not in command_line
         assert "--enable-api" not in command_line or "--auth-token" in command_line
+
+
+def _stages() -> dict[str, str]:
+    """The Dockerfile's stages by name ("FROM ... AS name"), each with its text."""
+    parts = re.split(r"^FROM \S+ AS (\w+)\n", (DOCKER_DIR / "Dockerfile").read_text(), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_each_process_has_an_image_and_only_the_rasa_image_builds_models():
+    stages = _stages()
+    assert {"base", "rasa", "actions", "console", "chat"} <= set(stages), sorted(stages)
+    builds_models = [name for name, text in stages.items() if "bridge train" in text or "bridge models" in text]
+    assert builds_models == ["rasa"], f"models are built in {builds_models}"
+    for name in ("rasa", "actions", "console", "chat"):
+        assert "USER 1001" in stages[name], f"the {name} image must not run as root"
+    compose = yaml.safe_load((DOCKER_DIR / "docker-compose.yml").read_text())
+    for name in ("rasa", "actions", "console", "chat"):
+        assert compose["services"][name]["build"]["target"] == name, f"compose builds {name} from another target"
+    assert "bot.serving.rasa_server run" in _rasa_run_command(), "the image must start Rasa with Bridge's fixes"
+    console = json.loads(re.search(r"^CMD (\[.*\])$", stages["console"], re.M).group(1))
+    assert console[:2] == ["bridge", "console"], f"the console image runs {console}"
+
+
+def _nginx_blocks(text: str) -> list:
+    """nginx's configuration as nested lists: [directive, [arguments], children or None].
+
+    nginx's grammar is words ended by ";" or followed by a "{ ... }" block, "#" comments and
+    quoted words; that is all this reads.
+    """
+    tokens = re.findall(r'"[^"]*"|\'[^\']*\'|[{};]|[^\s{};#"\']+|#[^\n]*', text)
+    tokens = [token.strip("\"'") for token in tokens if not token.startswith("#")]
+    stack: list[list] = [[]]
+    words: list[str] = []
+    for token in tokens:
+        if token == ";":
+            stack[-1].append([words[0], words[1:], None])
+            words = []
+        elif token == "{":
+            block = [words[0], words[1:], []]
+            stack[-1].append(block)
+            stack.append(block[2])
+            words = []
+        elif token == "}":
+            assert not words and len(stack) > 1, "unbalanced braces or a directive without ';'"
+            stack.pop()
+        else:
+            words.append(token)
+    assert len(stack) == 1 and not words, "unbalanced braces or a directive without ';'"
+    return stack[0]
+
+
+def _find(blocks: list, name: str) -> list:
+    """Every directive called `name`, at any depth."""
+    found = []
+    for directive in blocks:
+        if directive[0] == name:
+            found.append(directive)
+        if directive[2]:
+            found.extend(_find(directive[2], name))
+    return found
+
+
+def test_nginx_balances_every_rasa_replica_with_sticky_socketio_sessions():
+    config = _nginx_blocks((DOCKER_DIR / "nginx.conf").read_text())
+    compose = yaml.safe_load((DOCKER_DIR / "docker-compose.yml").read_text())
+    (upstream,) = _find(config, "upstream")
+    name, children = upstream[1][0], upstream[2]
+    assert [d[0] for d in children].count("ip_hash") == 1, "socket.io sessions need sticky routing (ip_hash)"
+    servers = [d[1][0] for d in children if d[0] == "server"]
+    assert servers == ["rasa:5005"], f"the upstream must be the compose service on Rasa's port, not {servers}"
+    assert "--port 5005" in _rasa_run_command()
+    passes = _find(config, "proxy_pass")
+    assert passes and all(d[1] == [f"http://{name}"] for d in passes), "every location must go to the replicas"
+    (socketio,) = [d for d in _find(config, "location") if d[1] == ["/socket.io/"]]
+    headers = {d[1][0].lower(): d[1][1] for d in socketio[2] if d[0] == "proxy_set_header"}
+    assert ["1.1"] in [d[1] for d in socketio[2] if d[0] == "proxy_http_version"], "WebSockets need HTTP/1.1"
+    assert headers.get("upgrade") == "$http_upgrade" and headers.get("connection") == "$connection_upgrade"
+    (listen,) = _find(config, "listen")
+    nginx = compose["services"]["nginx"]
+    assert f"5005:{listen[1][0]}" in nginx["ports"], "the chat page's --rasa-url port must reach nginx"
+    assert any(v.startswith("./nginx.conf:/etc/nginx/nginx.conf") for v in nginx["volumes"])
+    assert nginx["depends_on"]["rasa"]["condition"] == "service_healthy", "nginx resolves the replicas when it starts"
+    rasa = compose["services"]["rasa"]
+    assert "ports" not in rasa, "replicas cannot share a host port: clients reach them through nginx"
+    replicas = re.fullmatch(r"\$\{BRIDGE_RASA_REPLICAS:-(\d+)\}", str(rasa["deploy"]["replicas"]))
+    assert replicas and int(replicas.group(1)) >= 2, "several replicas by default, BRIDGE_RASA_REPLICAS to change"
+
+
+def test_nginx_accepts_the_configuration():
+    nginx = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
+    if not nginx:
+        pytest.skip("Debian's nginx is not installed here (apt-get install nginx) to run `nginx -t`")
+    with tempfile.TemporaryDirectory() as folder:
+        # Outside compose the service name does not resolve; nginx -t resolves upstream servers.
+        text = (DOCKER_DIR / "nginx.conf").read_text().replace("server rasa:5005;", "server 127.0.0.1:5005;")
+        conf = f"{folder}/nginx.conf"
+        with open(conf, "w") as handle:
+            handle.write(f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n{text}")
+        result = subprocess.run([nginx, "-t", "-q", "-p", folder, "-c", conf], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_redis_and_the_console_need_their_secrets():
+    compose = yaml.safe_load((DOCKER_DIR / "docker-compose.yml").read_text())
+    redis_command = compose["services"]["redis"]["command"]
+    assert redis_command[redis_command.index("--requirepass") + 1].startswith("${BRIDGE_REDIS_PASSWORD:?")
+    console = compose["services"]["console"]["environment"]
+    assert console["BRIDGE_CONSOLE_SECRET"].startswith("${BRIDGE_CONSOLE_SECRET:?")
+    assert console["BRIDGE_CONSOLE_TRACKER_URL"].startswith("postgresql://"), "the console reads the replicas' store"

@@ -9,33 +9,22 @@ import json
 import uuid
 from collections.abc import Iterator
 
-import psycopg2
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers.postgres import database_url, temporary_database
+from tests.helpers.production_stack import production_stack as production_stack_of
 from tests.helpers.rasa_server import send
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 QUEUE = "bridge_events"
-
-
-def _admin(statement: str) -> None:
-    connection = psycopg2.connect(dbname="postgres", **POSTGRES)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-    connection.close()
 
 
 @pytest.fixture(scope="module")
 def tracker_database() -> Iterator[str]:
-    name = f"bridge_test_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
-    yield name
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with temporary_database() as name:
+        yield name
 
 
 async def _drain(queue_name: str) -> list[dict]:
@@ -53,33 +42,8 @@ async def _drain(queue_name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def production_stack(demo_model, shop_db_url, tracker_database, tmp_path_factory):
-    from bot.serving.processes import BotStack, free_port
-
     asyncio.run(_drain(QUEUE))  # start from an empty queue
-    action_port = free_port()
-    stack = BotStack(
-        project_dir=PROJECT_DIR,
-        model=demo_model,
-        endpoints=PROJECT_DIR / "endpoints.production.yml",
-        rasa_port=free_port(),
-        action_port=action_port,
-        chat_port=None,
-        log_dir=tmp_path_factory.mktemp("production-logs"),
-        env={
-            "BRIDGE_SHOP_DB_URL": shop_db_url,
-            "BRIDGE_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-            "BRIDGE_POSTGRES_HOST": POSTGRES["host"],
-            "BRIDGE_POSTGRES_PORT": str(POSTGRES["port"]),
-            "BRIDGE_POSTGRES_DB": tracker_database,
-            "BRIDGE_POSTGRES_USER": POSTGRES["user"],
-            "BRIDGE_POSTGRES_PASSWORD": "",
-            "BRIDGE_REDIS_HOST": "127.0.0.1",
-            "BRIDGE_REDIS_PORT": "6379",
-            "BRIDGE_RABBITMQ_HOST": "127.0.0.1",
-            "BRIDGE_RABBITMQ_USER": "guest",
-            "BRIDGE_RABBITMQ_PASSWORD": "guest",
-        },
-    )
+    stack = production_stack_of(demo_model, tracker_database, shop_db_url, tmp_path_factory.mktemp("production-logs"))
     stack.start()
     yield stack
     stack.stop()
@@ -90,9 +54,7 @@ def test_conversation_is_stored_in_postgresql_and_published_to_rabbitmq(producti
     replies = send(production_stack, sender, "Ich habe mein Passwort vergessen und komme nicht mehr rein")
     assert replies, "the bot answered nothing"
 
-    engine = sa.create_engine(
-        f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{tracker_database}"
-    )
+    engine = sa.create_engine(database_url(tracker_database))
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
