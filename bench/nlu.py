@@ -1,11 +1,12 @@
-"""Intent classification benchmark: Bridge's fine-tuned classifier against two baselines.
+"""Intent classification benchmark: Bridge's classifier against the other classifiers and baselines.
 
 Systems, all trained through Rasa's Python API on the same splits in the same run:
   bridge        config.yml's NLU pipeline without the knowledge-base retriever
-                (MultilingualIntentClassifier: fine-tuned encoder)
+  fine_tuned    the bridge pipeline with MultilingualIntentClassifier (fine-tuned encoder) as
+                its intent classifier
   rasa_default  the pipeline `rasa init` writes (CountVectors word + char_wb 1-4, DIET 100 epochs)
-  frozen_lr     the bridge pipeline with FrozenEncoderIntentClassifier (frozen encoder +
-                logistic regression) in place of MultilingualIntentClassifier
+  frozen_lr     the bridge pipeline with FrozenEncoderIntentClassifier on the frozen e5 encoder
+                alone (logistic regression) as its intent classifier
 Sets:
   demo          the demo bot's NLU data, 3 of 15 examples per intent and language held out
   crosslingual  trained on the English examples only, tested on the other 11 languages'
@@ -15,14 +16,22 @@ Sets:
                 once, by a model that never saw it): near the ceiling one 902-request split
                 cannot tell two good systems apart, five folds test five times as many requests
   fewshot       the same test set as bitext, 10 training examples per intent
+  xsid          ../shared/data/xsid-dev (public, written by others): trained on the English
+                requests only, tested on the other languages' translations of them; English
+                itself by 5-fold cross-validation. Accuracy of the top intent and after the
+                fallback (a right intent handed off counts as wrong), per language, and the
+                ratio of the bot's languages (ar de it ja zh) to English after the fallback.
+                The pipeline runs without UnsupportedLanguageClassifier: da, id, nl and tr
+                are not languages the bot speaks, and they are measured to see the transfer.
   oos           bench/data/nlu_out_of_scope.yml (120 requests, 12 languages) against the
                 demo models: recall of hand-off (out_of_scope intent or confidence below
                 the fallback threshold) and the in-scope accuracy it costs
 
-On demo and crosslingual, bridge is also trained with other model seeds (--model-seeds, 3 by
-default): the table and the paired test use the first; a table of errors per seed follows.
+On demo and crosslingual, fine_tuned (the one system whose training is random) is also trained
+with other model seeds (--model-seeds, 3 by default): the table and the paired test use the
+first; a table of errors per seed follows.
 
-Usage: bridge bench nlu [--quick] [--sets demo,oos] [--systems bridge,frozen_lr] [--model-seeds 3]
+Usage: bridge bench nlu [--quick] [--sets demo,xsid] [--systems bridge,fine_tuned] [--model-seeds 3]
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from bot.evaluation.datasets import (
     held_out_split,
     load_bitext,
     load_nlu_examples,
+    load_xsid,
     per_intent_sample,
     subsample,
 )
@@ -62,43 +72,89 @@ from bot.evaluation.report import Prediction, summarize
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BITEXT = PROJECT_DIR.parent / "shared" / "data" / "bitext" / "customer_support_sample.csv"
 OUT_OF_SCOPE = PROJECT_DIR / "bench" / "data" / "nlu_out_of_scope.yml"
-SYSTEMS = ("bridge", "rasa_default", "frozen_lr")
-SETS = ("demo", "crosslingual", "bitext", "bitext_cv", "fewshot", "oos")
+XSID = PROJECT_DIR.parent / "shared" / "data" / "xsid-dev"
+XSID_BOT_LANGUAGES = ("ar", "de", "it", "ja", "zh")
+XSID_OTHER_LANGUAGES = ("da", "id", "nl", "tr")
+XSID_ENGLISH_FOLDS = 5
+SYSTEMS = ("bridge", "fine_tuned", "rasa_default", "frozen_lr")
+SETS = ("demo", "crosslingual", "bitext", "bitext_cv", "fewshot", "xsid", "oos")
 BITEXT_FOLDS = 5
 # On the demo-sized sets one fine-tuning run is a draw (its errors vary with the model seed), so
-# bridge is trained once per model seed there; the other systems' training is deterministic
-# (frozen_lr) or far behind (DIET).
+# fine_tuned is trained once per model seed there; the other systems' training is deterministic
+# (the frozen classifiers) or far behind (DIET).
 MODEL_SEED_SETS = ("demo", "crosslingual")
 OOS_INTENT = "out_of_scope"
 IN_SCOPE_COST_BUDGET = 0.02  # in-scope accuracy a hand-off threshold may cost
 # ms/msg: the whole Rasa parse (every component); classifier ms: Bridge's intent classifier alone.
 INTENT_CLASSIFIERS = (MultilingualIntentClassifier, FrozenEncoderIntentClassifier)
 FROZEN_CLASSIFIER = "bot.components.frozen_encoder_intent_classifier.FrozenEncoderIntentClassifier"
+FINE_TUNED_CLASSIFIER = "bot.components.multilingual_intent_classifier.MultilingualIntentClassifier"
+SEEDED_SYSTEM = "fine_tuned"
 # On a cross-validated set, test counts the messages of every fold, train and train s are a fold's.
 HEADERS = ["set", "system", "train", "test", "accuracy", "macro-F1", "train s", "ms/msg", "classifier ms"]
 
 
 def pipelines(config_file: Path, diet_epochs: int, threads: int | None) -> dict[str, list[dict[str, Any]]]:
-    """The three systems' NLU pipelines.
+    """The systems' NLU pipelines.
 
     Bridge's is config.yml's without the knowledge-base retriever: that component answers
     from the demo shop's support answers (it has its own benchmark, bench kb), and on Bitext
     it took over requests the classifier had right ("track my refund"), which measured the
-    demo knowledge base on a foreign data set rather than the classifiers.
+    demo knowledge base on a foreign data set rather than the classifiers. The other encoder
+    systems are Bridge's pipeline with another intent classifier on the same encoder folder.
     """
     bridge = [step for step in project_pipeline(config_file) if not step["name"].endswith("KnowledgeBaseRetriever")]
+    classifier = next(
+        (
+            s["name"].split(".")[-1]
+            for s in bridge
+            if s["name"].split(".")[-1] in {c.__name__ for c in INTENT_CLASSIFIERS}
+        ),
+        None,
+    )
+    if classifier is None:
+        raise SystemExit(f"bridge bench nlu: {config_file} has none of {[c.__name__ for c in INTENT_CLASSIFIERS]}.")
     if threads:
-        bridge = with_options(bridge, "MultilingualIntentClassifier", threads=threads)
+        bridge = with_options(bridge, classifier, threads=threads)
+    keep = ("model_path", "threads")
     return {
         "bridge": bridge,
+        "fine_tuned": with_component_replaced(bridge, classifier, FINE_TUNED_CLASSIFIER, keep=keep),
         "rasa_default": with_options(
             with_options(RASA_DEFAULT_PIPELINE, "DIETClassifier", epochs=diet_epochs),
             "ResponseSelector",
             epochs=diet_epochs,
         ),
-        "frozen_lr": with_component_replaced(
-            bridge, "MultilingualIntentClassifier", FROZEN_CLASSIFIER, keep=("model_path", "threads")
-        ),
+        "frozen_lr": with_component_replaced(bridge, classifier, FROZEN_CLASSIFIER, keep=keep),
+    }
+
+
+def without_unsupported_language_step(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`pipeline` without UnsupportedLanguageClassifier, which would answer every turn in a
+    language the bot does not speak with unsupported_language instead of an intent."""
+    return [step for step in pipeline if not step["name"].endswith("UnsupportedLanguageClassifier")]
+
+
+def xsid_scores(predictions: Sequence[Prediction]) -> dict[str, Any]:
+    """Per language: top-intent accuracy, accuracy after the fallback, and the share of right
+    top intents the fallback handed off; plus the bot's languages against English."""
+    per_language: dict[str, dict[str, float]] = {}
+    for language in sorted({p.language for p in predictions}):
+        rows = [p for p in predictions if p.language == language]
+        right = [p for p in rows if p.predicted == p.intent]
+        per_language[language] = {
+            "examples": len(rows),
+            "top_intent": round(len(right) / len(rows), 4),
+            "after_fallback": round(sum(not p.handed_off for p in right) / len(rows), 4),
+            "right_handed_off": round(sum(p.handed_off for p in right) / len(right), 4) if right else 0.0,
+        }
+    english = per_language.get("en", {}).get("after_fallback", 0.0)
+    bot = [per_language[lang]["after_fallback"] for lang in XSID_BOT_LANGUAGES if lang in per_language]
+    bot_mean = float(np.mean(bot)) if bot else 0.0
+    return {
+        "per_language": per_language,
+        "bot_languages_after_fallback": round(bot_mean, 4),
+        "bot_languages_to_english": round(bot_mean / english, 4) if english else 0.0,
     }
 
 
@@ -273,6 +329,16 @@ def main(argv: list[str]) -> dict[str, Any]:
         "bitext_cv": cross_validation_folds(bitext, BITEXT_FOLDS, args.seed, by_language=False),
         "fewshot": [(per_intent_sample(bitext_train, 10, args.seed), bitext_test)],
     }
+    if "xsid" in sets:
+        english = load_xsid(XSID / "en.valid.conll", "en")
+        others = [
+            e
+            for lang in XSID_BOT_LANGUAGES + XSID_OTHER_LANGUAGES
+            for e in load_xsid(XSID / f"{lang}.valid.conll", lang)
+        ]
+        folds["xsid"] = cross_validation_folds(english, XSID_ENGLISH_FOLDS, args.seed, by_language=False) + [
+            (english, others)
+        ]
     oos = load_nlu_examples(OUT_OF_SCOPE)
     workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-nlu-"))
     results: dict[str, Any] = {
@@ -285,7 +351,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     model_seeds = [args.seed] + [seed for seed in range(1, args.model_seeds + 1) if seed != args.seed][
         : args.model_seeds - 1
     ]
-    rows, oos_rows, transfer_rows, seed_rows = [], [], [], []
+    rows, oos_rows, transfer_rows, seed_rows, xsid_rows, xsid_summary_rows = [], [], [], [], [], []
     set_predictions: dict[str, dict[str, list[Prediction]]] = {}
     try:
         for set_name in [s for s in SETS if s in sets and s != "oos"] + (
@@ -295,7 +361,10 @@ def main(argv: list[str]) -> dict[str, Any]:
                 cap = args.diet_bitext_cap if system == "rasa_default" and set_name.startswith("bitext") else None
                 system_folds = [(subsample(train, cap, args.seed), test) for train, test in folds[set_name]]
                 with_oos = oos if set_name == "demo" and "oos" in sets else None
-                run = evaluate(f"{set_name}-{system}", configs[system], system_folds, workdir, with_oos)
+                pipeline = configs[system]
+                if set_name == "xsid":
+                    pipeline = without_unsupported_language_step(pipeline)
+                run = evaluate(f"{set_name}-{system}", pipeline, system_folds, workdir, with_oos)
                 summary = summarize(run.predictions)
                 entry = {
                     "train_examples": run.train_examples,
@@ -310,13 +379,34 @@ def main(argv: list[str]) -> dict[str, Any]:
                 }
                 if run.classifier_ms is not None:
                     entry["classifier_ms_per_message"] = round(run.classifier_ms, 2)
+                if set_name == "xsid":
+                    entry["xsid"] = xsid_scores(run.predictions)
+                    for language, scores in entry["xsid"]["per_language"].items():
+                        xsid_rows.append(
+                            [
+                                system,
+                                language,
+                                scores["examples"],
+                                scores["top_intent"],
+                                scores["after_fallback"],
+                                scores["right_handed_off"],
+                            ]
+                        )
+                    xsid_summary_rows.append(
+                        [
+                            system,
+                            entry["xsid"]["per_language"].get("en", {}).get("after_fallback"),
+                            entry["xsid"]["bot_languages_after_fallback"],
+                            entry["xsid"]["bot_languages_to_english"],
+                        ]
+                    )
                 if set_name in MODEL_SEED_SETS and set_name in sets:
-                    seeds = model_seeds if system == "bridge" else model_seeds[:1]
+                    seeds = model_seeds if system == SEEDED_SYSTEM else model_seeds[:1]
                     errors = [entry["errors"]] + [
                         _errors(
                             evaluate(
                                 f"{set_name}-{system}-seed{seed}",
-                                with_options(configs[system], "MultilingualIntentClassifier", random_seed=seed),
+                                with_options(pipeline, "MultilingualIntentClassifier", random_seed=seed),
                                 system_folds,
                                 workdir,
                                 time_classifier=False,
@@ -404,11 +494,20 @@ def main(argv: list[str]) -> dict[str, Any]:
     print("\nIntent classification" + (" (--quick)" if args.quick else ""))
     print(format_table(HEADERS, rows))
     if seed_rows:
-        print("\nModel seeds: bridge trained once per seed (frozen_lr has no randomness; DIET, far behind, once)")
+        print("\nModel seeds: fine_tuned trained once per seed (the frozen classifiers have no randomness; DIET once)")
         print(format_table(["set", "system", "random_seed", "errors", "mean errors", "mean accuracy"], seed_rows))
     if transfer_rows:
         print("\nCross-lingual transfer (the other 11 languages): English-only training vs training on all 12")
         print(format_table(["system", "in-language acc", "English-only acc", "transfer ratio"], transfer_rows))
+    if xsid_rows:
+        print("\nxSID: trained on English only (English itself by 5-fold cross-validation), per language")
+        print(
+            format_table(
+                ["system", "language", "examples", "top intent", "after fallback", "right handed off"], xsid_rows
+            )
+        )
+        print(f"\nxSID: the bot's languages ({' '.join(XSID_BOT_LANGUAGES)}) after the fallback against English")
+        print(format_table(["system", "English", "bot languages (mean)", "ratio"], xsid_summary_rows))
     if oos_rows:
         print(f"\nOut of scope ({len(oos)} requests, 12 languages) against the demo models")
         print(

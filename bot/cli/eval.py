@@ -14,7 +14,9 @@ def cmd_eval_nlu(args: argparse.Namespace) -> dict:
     """Runs the evaluation and prints its headline numbers."""
     from bot.evaluation.nlu import evaluate_project_nlu
 
-    overrides = {"MultilingualIntentClassifier": {"threads": args.threads}} if args.threads else None
+    from bot.project import ENCODER_COMPONENTS
+
+    overrides = {name: {"threads": args.threads} for name in ENCODER_COMPONENTS} if args.threads else None
     summary = evaluate_project_nlu(
         Path(args.config), Path(args.data), Path(args.out), args.test_per_group, args.seed, overrides
     )

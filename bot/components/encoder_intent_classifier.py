@@ -26,6 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.message_keys import LANGUAGE
 from bot.models.encoder import (
     EncoderLoadError,
     EncoderMismatchError,
@@ -143,8 +144,9 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
         """Whether there is a model to predict with."""
 
     @abc.abstractmethod
-    def predict_probabilities(self, texts: list[str]) -> np.ndarray:
-        """Intent probabilities for each text (columns follow `self.labels`)."""
+    def predict_probabilities(self, texts: list[str], languages: list[str | None]) -> np.ndarray:
+        """Intent probabilities for each text (columns follow `self.labels`); `languages` are the
+        texts' languages as the LanguageDetector found them (None when unknown)."""
 
     @classmethod
     def create(
@@ -254,7 +256,9 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier, abc.ABC):
         with_text = [m for m in messages if m.get(TEXT)]
         if not self.is_trained or not with_text:
             return messages
-        probabilities = self.predict_probabilities([m.get(TEXT) for m in with_text])
+        probabilities = self.predict_probabilities(
+            [m.get(TEXT) for m in with_text], [m.get(LANGUAGE) for m in with_text]
+        )
         limit = self.config["ranking_length"] or len(self.labels)
         for message, row in zip(with_text, probabilities):
             order = np.argsort(-row, kind="stable")[:limit]

@@ -242,7 +242,7 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
     def is_trained(self) -> bool:
         return bool(self.labels) and self.network is not None
 
-    def predict_probabilities(self, texts: list[str]) -> np.ndarray:
+    def predict_probabilities(self, texts: list[str], languages: list[str | None]) -> np.ndarray:
         """Calibrated intent probabilities for each text (columns follow `self.labels`)."""
         with cpu_inference(self.config["inference_threads"], self.config["inference_precision"]):
             logits = self.network.predict_logits(texts, self.config["inference_batch_size"])

@@ -1,5 +1,5 @@
 """Labelled intent examples for evaluation: the bot's NLU files (read by bot.training_data),
-the Bitext set, and deterministic splits.
+the Bitext set, the xSID cross-lingual set, and deterministic splits.
 
 Every split is deterministic (fixed seed) so that all systems compared in one benchmark,
 and every run of `bridge eval nlu`, see exactly the same training and test examples.
@@ -24,6 +24,7 @@ __all__ = [
     "held_out_split",
     "load_bitext",
     "load_nlu_examples",
+    "load_xsid",
     "per_intent_sample",
     "subsample",
     "to_training_data",
@@ -36,6 +37,18 @@ def load_bitext(path: str | Path) -> list[Example]:
     """The Bitext customer-support requests (column `instruction`) and their intents (English)."""
     with open(path, newline="", encoding="utf-8") as handle:
         return [Example(row["instruction"].strip(), row["intent"].strip(), "en") for row in csv.DictReader(handle)]
+
+
+def load_xsid(path: str | Path, language: str) -> list[Example]:
+    """The requests of one xSID .conll file (`# text:` and `# intent:` lines), in `language`."""
+    examples, text = [], None
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("# text:"):
+            text = line[len("# text:") :].strip()
+        elif line.startswith("# intent:") and text:
+            examples.append(Example(text, line[len("# intent:") :].strip(), language))
+            text = None
+    return examples
 
 
 def _shuffled_groups(examples: Iterable[Example], by_language: bool, seed: int) -> list[list[Example]]:

@@ -7,15 +7,16 @@ a missing folder is an error that says how to build or point to one.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from bot.models.cpu_inference import cpu_inference
+from bot.models.recent_embeddings import RecentEmbeddings
 
 DEFAULT_ENCODER_DIR = Path("build") / "encoders" / "multilingual-e5-small"
 # transformers 4.57.3 and later 4.57 releases warn "incorrect regex pattern ... This will lead
@@ -101,10 +102,16 @@ class SentenceEncoder:
         except Exception as error:  # whatever a broken folder makes transformers raise
             raise encoder_load_error(self.path, error) from error
         self.dimension = int(self.model.get_embedding_dimension())
+        self._recent = RecentEmbeddings()
 
     def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) == 1:
+            return self._recent.get((prompt_name, texts[0]), lambda: self._encode_many(texts, prompt_name))
+        return self._encode_many(texts, prompt_name)
+
+    def _encode_many(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
         if prompt_name not in self.model.prompts:
             prompt_name = None  # a model without e5-style prefixes embeds plain text
         # One text (a customer's turn) is faster on one thread: the hand-off between two
@@ -129,7 +136,24 @@ class SentenceEncoder:
         return self._encode(texts, "passage")
 
 
-@functools.lru_cache(maxsize=4)
 def load_encoder(path: str, threads: int = 2) -> SentenceEncoder:
-    """The process-wide encoder for `path`: components that share a model share the weights."""
-    return SentenceEncoder(path, threads=threads)
+    """The process-wide encoder for `path`: components that share a model folder share the weights
+    and each other's embeddings of a turn, whatever `threads` each asks for (the first wins)."""
+    return _load_encoder(str(Path(path).resolve()), threads)
+
+
+_loaded: dict[str, SentenceEncoder] = {}
+_loading = threading.Lock()
+
+
+def _load_encoder(resolved_path: str, threads: int) -> SentenceEncoder:
+    with _loading:
+        if resolved_path not in _loaded:
+            _loaded[resolved_path] = SentenceEncoder(resolved_path, threads=threads)
+        return _loaded[resolved_path]
+
+
+def forget_loaded_encoders() -> None:
+    """Drops the process's loaded encoders, so the next load_encoder reads its folder again."""
+    with _loading:
+        _loaded.clear()

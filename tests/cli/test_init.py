@@ -14,7 +14,7 @@ from bot.training_data import load_nlu_examples
 
 PIPELINE = [
     "bot.components.language_detector.LanguageDetector",
-    "bot.components.multilingual_intent_classifier.MultilingualIntentClassifier",
+    "bot.components.frozen_encoder_intent_classifier.FrozenEncoderIntentClassifier",
     "bot.components.knowledge_base_retriever.KnowledgeBaseRetriever",
     "FallbackClassifier",
     "bot.components.unsupported_language_classifier.UnsupportedLanguageClassifier",

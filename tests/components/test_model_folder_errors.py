@@ -20,7 +20,7 @@ from bot.components.encoder_intent_classifier import StoredModelError
 from bot.components.frozen_encoder_intent_classifier import FrozenEncoderIntentClassifier
 from bot.components.knowledge_base_retriever import KnowledgeBaseLoadError, KnowledgeBaseRetriever
 from bot.components.multilingual_intent_classifier import MultilingualIntentClassifier
-from bot.models.encoder import EncoderLoadError, EncoderMismatchError, EncoderNotFoundError, load_encoder
+from bot.models.encoder import EncoderLoadError, EncoderMismatchError, EncoderNotFoundError, forget_loaded_encoders
 from tests.helpers.graph_components import reloaded, trained
 from tests.helpers.tiny_encoder import build_tiny_encoder, intents_training_data
 
@@ -34,9 +34,9 @@ STORED_FILE = {"fine-tuned": "finetuned.safetensors", "frozen": "head.npz"}
 @pytest.fixture(autouse=True)
 def fresh_encoder_cache():
     """Each test breaks its own encoder folder: no encoder loaded by another test may hide that."""
-    load_encoder.cache_clear()
+    forget_loaded_encoders()
     yield
-    load_encoder.cache_clear()
+    forget_loaded_encoders()
 
 
 def truncate(path: Path) -> None:
@@ -56,7 +56,7 @@ def trained_classifier(kind: str, tmp_path: Path) -> tuple[type, dict, Path]:
     component = CLASSIFIERS[kind][0]
     config = classifier_config(kind, encoder)
     trained(component, tmp_path / "storage", config, intents_training_data())
-    load_encoder.cache_clear()  # the server that loads it is another process
+    forget_loaded_encoders()  # the server that loads it is another process
     return component, config, encoder
 
 
@@ -151,7 +151,7 @@ def built_knowledge_base(tmp_path: Path) -> tuple[dict, Path]:
     encoder = build_tiny_sentence_encoder(tmp_path / "encoder")
     config = knowledge_base_config(tmp_path, encoder)
     load_knowledge_base(config, tmp_path)
-    load_encoder.cache_clear()
+    forget_loaded_encoders()
     return config, encoder
 
 

@@ -7,11 +7,13 @@ from collections import Counter
 
 import pytest
 
+from bench.nlu import XSID, xsid_scores
 from bot.evaluation.datasets import (
     Example,
     cross_validation_folds,
     held_out_split,
     load_nlu_examples,
+    load_xsid,
     per_intent_sample,
 )
 from bot.evaluation.report import Prediction, write_report
@@ -78,3 +80,33 @@ def test_cross_validation_tests_every_example_once_and_never_trains_on_it():
 def test_cross_validation_needs_two_folds():
     with pytest.raises(ValueError, match="at least 2"):
         cross_validation_folds([Example("hi", "greet")], 1)
+
+
+def test_xsid_files_give_the_requests_of_each_language_with_their_intents():
+    english = load_xsid(XSID / "en.valid.conll", "en")
+    german = load_xsid(XSID / "de.valid.conll", "de")
+    assert len(english) == len(german) == 300
+    assert english[0] == Example("cancel all alarms", "alarm/cancel_alarm", "en")
+    assert {e.intent for e in german} <= {e.intent for e in english}  # an English-only model knows them all
+    assert {e.language for e in german} == {"de"} and all(e.text for e in german)
+
+
+def test_xsid_scores_count_a_right_intent_handed_off_as_wrong_after_the_fallback():
+    def prediction(language, right, handed_off=False):
+        return Prediction(
+            "t", "weather/find", language, "weather/find" if right else "alarm/set_alarm", 0.9, handed_off
+        )
+
+    scores = xsid_scores(
+        [prediction("en", True), prediction("en", True), prediction("de", True), prediction("de", True, True)]
+        + [prediction("zh", False), prediction("zh", True)]
+    )
+    assert scores["per_language"]["en"] == {
+        "examples": 2,
+        "top_intent": 1.0,
+        "after_fallback": 1.0,
+        "right_handed_off": 0.0,
+    }
+    assert scores["per_language"]["de"]["top_intent"] == 1.0 and scores["per_language"]["de"]["after_fallback"] == 0.5
+    assert scores["per_language"]["de"]["right_handed_off"] == 0.5
+    assert scores["bot_languages_after_fallback"] == 0.5 and scores["bot_languages_to_english"] == 0.5

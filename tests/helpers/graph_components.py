@@ -15,6 +15,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.message_keys import LANGUAGE
+
 Component = TypeVar("Component", bound=GraphComponent)
 RESOURCE = "intent_classifier"
 
@@ -41,8 +43,11 @@ def reloaded(component: type[Component], storage_dir: Path, config: dict[str, An
     return component.load(config, LocalModelStorage(storage_dir), Resource(RESOURCE), _context())
 
 
-def intent_rankings(component: GraphComponent, texts: list[str]) -> list[list[dict[str, Any]]]:
-    """The intent ranking `component.process` puts on a message of each text."""
-    messages = [Message(data={"text": t}) for t in texts]
+def intent_rankings(
+    component: GraphComponent, texts: list[str], language: str | None = None
+) -> list[list[dict[str, Any]]]:
+    """The intent ranking `component.process` puts on a message of each text (found in `language`,
+    as the LanguageDetector marks it, when given)."""
+    messages = [Message(data={"text": t, **({LANGUAGE: language} if language else {})}) for t in texts]
     component.process(messages)
     return [m.get("intent_ranking") for m in messages]

@@ -21,3 +21,20 @@ def test_one_turn_embeds_like_the_same_turn_in_a_batch(encoder_dir):
 def test_missing_encoder_folder_says_how_to_build_one(tmp_path):
     with pytest.raises(EncoderNotFoundError, match="bridge models"):
         check_encoder_dir(tmp_path / "nowhere")
+
+
+def test_a_turn_is_embedded_once_although_several_components_ask_for_it(tiny_bert):
+    classifier_side = load_encoder(str(tiny_bert), threads=2)
+    retriever_side = load_encoder(f"{tiny_bert}/.", threads=1)  # another spelling, other threads
+    assert retriever_side is classifier_side  # one copy of the weights in the process
+
+    passes = []
+    forward = classifier_side.model.forward
+    classifier_side.model.forward = lambda *args, **kwargs: passes.append(1) or forward(*args, **kwargs)
+    first = classifier_side.embed_queries(["Where is my order 10045?"])
+    again = retriever_side.embed_queries(["Where is my order 10045?"])
+    assert len(passes) == 1 and np.array_equal(first, again)
+    again[0, 0] += 1.0  # a caller changing its copy does not change what the next caller gets
+    assert np.array_equal(retriever_side.embed_queries(["Where is my order 10045?"]), first)
+    retriever_side.embed_passages(["Where is my order 10045?"])  # the passage side is another embedding
+    assert len(passes) == 2
