@@ -13,7 +13,6 @@ from pathlib import Path
 def cmd_eval_nlu(args: argparse.Namespace) -> dict:
     """Runs the evaluation and prints its headline numbers."""
     from bot.evaluation.nlu import evaluate_project_nlu
-
     from bot.project import ENCODER_COMPONENTS
 
     overrides = {name: {"threads": args.threads} for name in ENCODER_COMPONENTS} if args.threads else None

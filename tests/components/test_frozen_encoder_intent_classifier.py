@@ -41,9 +41,7 @@ def test_train_persist_reload_gives_identical_predictions(tiny_bert, tmp_path):
     assert {r[0]["name"] for r in after} <= set(INTENTS)
 
 
-def test_with_use_beside_the_encoder_it_reloads_identically_and_reads_hindi_with_the_encoder_alone(
-    tiny_bert, tmp_path
-):
+def test_with_use_beside_the_encoder_it_reloads_identically_and_reads_hindi_with_the_encoder_alone(tiny_bert, tmp_path):
     both = config(tiny_bert, second_encoder="use-multilingual")
     classifier = trained(FrozenEncoderIntentClassifier, tmp_path / "both", both, intents_training_data())
     meta = json.loads(next((tmp_path / "both").rglob("classifier.json")).read_text())
