@@ -28,6 +28,7 @@ def test_production_endpoints_give_the_postgresql_url(monkeypatch: pytest.Monkey
         "BRIDGE_POSTGRES_DB": "bridge",
         "BRIDGE_REDIS_HOST": "redis",
         "BRIDGE_REDIS_PORT": "6379",
+        "BRIDGE_REDIS_PASSWORD": "redis-secret",
         "BRIDGE_RABBITMQ_HOST": "mq",
         "BRIDGE_RABBITMQ_USER": "bridge",
         "BRIDGE_RABBITMQ_PASSWORD": "mq-secret",
