@@ -3,9 +3,10 @@
 The conversation list filters and pages over `bridge_console_conversations` instead of the
 events themselves. `refresh_summaries` reads only the events added since the last refresh
 (by event id), and recomputes the summaries of just the conversations those events belong
-to, from each one's own events, with the counts the dashboard adds up. Recomputing (rather than adding deltas) makes a refresh
-idempotent, which lets it look back a few ids: an event whose transaction committed after a
-later id was already read is still counted on the next refresh.
+to, from each one's own events, with the counts the dashboard adds up. Recomputing (rather
+than adding deltas) makes a refresh idempotent, which lets it look back a few ids: an event
+whose transaction committed after a later id was already read is still counted on the next
+refresh.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 `bridge run` and the integration tests use the same code, so what the tests start is what a
 user runs: a real Rasa server (REST + socket.io), a real rasa-sdk action server, the
-chat page and the support team's review console. The action server runs only for a project with custom actions (an `actions`
-package, see bot/project.py). However `bridge run` ends (Ctrl-C, SIGTERM, SIGKILL, a crash), its
-children end with it and free their ports: `stop` on the way out, the kernel's parent-death
-signal when there is no way out.
+chat page and the support team's review console. The action server runs only for a project
+with custom actions (an `actions` package, see bot/project.py). However `bridge run` ends
+(Ctrl-C, SIGTERM, SIGKILL, a crash), its children end with it and free their ports: `stop`
+on the way out, the kernel's parent-death signal when there is no way out.
 """
 
 from __future__ import annotations
