@@ -158,6 +158,20 @@ class ServedProcess:
             self.process.wait()
 
 
+def console_process(endpoints: Path, port: int, log_dir: Path) -> ServedProcess:
+    """The review console (`bridge console`) on 127.0.0.1:`port`.
+
+    It reads the same endpoints file as the Rasa server: its tracker store and its translation
+    memory are the ones the bot writes.
+    """
+    return ServedProcess(
+        "review console",
+        [sys.executable, "-m", "bot.cli.main", "console", "--port", str(port), "--endpoints", str(endpoints)],
+        f"http://127.0.0.1:{port}/login",
+        log_dir / "console.log",
+    )
+
+
 @dataclass
 class BotStack:
     """The Rasa server, the action server, the chat page and the review console of one bot.
@@ -273,25 +287,7 @@ class BotStack:
                 )
             )
         if self.console_port:
-            # The console reads the same endpoints file as the Rasa server: its tracker store and
-            # its translation memory are the ones the bot writes.
-            served.append(
-                ServedProcess(
-                    "review console",
-                    [
-                        python,
-                        "-m",
-                        "bot.cli.main",
-                        "console",
-                        "--port",
-                        str(self.console_port),
-                        "--endpoints",
-                        str(self.endpoints),
-                    ],
-                    f"http://127.0.0.1:{self.console_port}/login",
-                    self.log_dir / "console.log",
-                )
-            )
+            served.append(console_process(self.endpoints, self.console_port, self.log_dir))
         return served
 
     def start(self, timeout: float = 300.0) -> None:
