@@ -14,7 +14,7 @@ import os
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -234,7 +234,14 @@ def test_the_dashboard_charts_count_the_conversations_customers_had(agent, conso
     assert rates["datasets"][2]["data"] == [round(after["handoff_rate"][0] * 1000) / 10]
     for canvas in ("chart-conversations", "chart-rates", "chart-intents", "chart-kb", "chart-routes"):
         assert canvas_is_drawn(agent, canvas), canvas
+
+    week_ago = (datetime.now(timezone.utc).date() - timedelta(days=6)).isoformat()
+    agent.set_window_size(1280, 1500)  # the whole page in one screenshot
+    agent.get(f"{console.url}dashboard?from={week_ago}&to={today}")
+    wait(agent, lambda b: b.execute_script("return document.body.dataset.chartsReady === 'true'"))
+    assert len(chart_data(agent, "chart-conversations")["labels"]) == 7
     screenshot(agent, "console-dashboard")
+    agent.set_window_size(1280, 900)
 
     agent.get(f"{console.url}conversations/{handoff_sender}")
     assert "no translation backend for ko->en" in agent.find_element("css selector", ".translated.none").text
