@@ -282,6 +282,20 @@ def _store_correction(request: Request, sender_id: str, event_id: Any, kind: Any
     )
 
 
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    """The request's JSON body if it is an object, else None (the caller says what to send)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _back_to_turn(sender_id: str, event_id: Any) -> Response:
+    # Sender ids come from channels and may hold any character: quote it for the Location header.
+    return RedirectResponse(f"/conversations/{quote(sender_id)}#event-{quote(str(event_id))}", 303)
+
+
 @requires_login()
 async def correct_turn_form(request: Request) -> Response:
     form = await request.form()
@@ -292,17 +306,13 @@ async def correct_turn_form(request: Request) -> Response:
         )
     except corrections.CorrectionError as error:
         return await _conversation_view(request, error=str(error), status_code=400)
-    # Sender ids come from channels and may hold any character: quote it for the Location header.
-    return RedirectResponse(f"/conversations/{quote(sender_id)}#event-{quote(str(form.get('event_id')))}", 303)
+    return _back_to_turn(sender_id, form.get("event_id"))
 
 
 @requires_login()
 async def api_correct_turn(request: Request) -> Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = await _json_object(request)
+    if body is None:
         return JSONResponse({"error": "Send a JSON object: {sender_id, event_id, kind, right_value}."}, 400)
     try:
         made = await run_in_threadpool(
@@ -369,16 +379,13 @@ async def correct_translation_form(request: Request) -> Response:
         await run_in_threadpool(_store_translation, request, sender_id, form.get("event_id"), form.get("text"))
     except TranslationCorrectionError as error:
         return await _conversation_view(request, error=str(error), status_code=400)
-    return RedirectResponse(f"/conversations/{quote(sender_id)}#event-{quote(str(form.get('event_id')))}", 303)
+    return _back_to_turn(sender_id, form.get("event_id"))
 
 
 @requires_login()
 async def api_correct_translation(request: Request) -> Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = await _json_object(request)
+    if body is None:
         return JSONResponse({"error": "Send a JSON object: {sender_id, event_id, text}."}, 400)
     try:
         entry = await run_in_threadpool(
@@ -467,11 +474,8 @@ async def api_agents(request: Request) -> Response:
 
 @requires_login(role="admin")
 async def api_add_agent(request: Request) -> Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return JSONResponse({"error": "Send a JSON object: {email, password, role, language}."}, 400)
-    if not isinstance(body, dict):
+    body = await _json_object(request)
+    if body is None:
         return JSONResponse({"error": "Send a JSON object: {email, password, role, language}."}, 400)
     try:
         agent = await run_in_threadpool(

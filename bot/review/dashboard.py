@@ -1,9 +1,10 @@
-"""The dashboard's numbers, per UTC day, added up from the per-conversation summary rows.
+"""The dashboard's numbers, per UTC day, added up from the per-conversation counts.
 
 Every number comes from the tracker store's events through the summaries (bot/review/
-summaries.py), and a conversation is counted on the day of its last activity, the day the
-list's date range filters on. The list's filters select the conversations (language, channel,
-from/to, ...), so a filtered dashboard counts exactly what the filtered list shows.
+summaries.py, table bridge_console_conversation_counts), and a conversation is counted on the
+UTC day of its last activity, the day the list's date range filters on. The list's filters
+select the conversations (language, channel, from/to, ...), so a filtered dashboard counts
+exactly what the filtered list shows.
 
     conversations     conversations per day
     contained         conversations that ended without a hand-off (containment)
@@ -15,14 +16,13 @@ from/to, ...), so a filtered dashboard counts exactly what the filtered list sho
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from bot.review.conversation_list import ConversationFilters, conditions
 from bot.review.database import conversation_counts, conversations
@@ -30,32 +30,6 @@ from bot.review.database import conversation_counts, conversations
 TOP = 10
 # Days shown when the store holds conversations over a longer stretch and no range is given.
 MAX_DAYS = 366
-
-
-class utc_day(FunctionElement):  # noqa: N801 (named as SQL functions are)
-    """The UTC day (YYYY-MM-DD) of a Unix timestamp column, in the database's own SQL."""
-
-    type = sa.String()
-    name = "utc_day"
-    inherit_cache = True
-
-
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, 'unixepoch')"
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element, compiler, **kw):
-    return f"to_char(to_timestamp({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
-
-@compiles(utc_day)
-def _utc_day_other(element, compiler, **kw):
-    raise sa.exc.CompileError(
-        f"The console's dashboard supports SQLite and PostgreSQL, not {compiler.dialect.name}: "
-        "keep the console's tables in one of them (BRIDGE_CONSOLE_DATABASE_URL)."
-    )
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -72,6 +46,30 @@ def _days(found: list[str], filters: ConversationFilters) -> list[str]:
     return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
+def _ranked(totals: dict[str, int], limit: int | None = TOP) -> list[dict[str, Any]]:
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [{"value": value, "count": count} for value, count in ranked[:limit]]
+
+
+def _sums(engine: Engine, filters: ConversationFilters, low_confidence: float) -> dict[str, dict[str, dict[str, int]]]:
+    """day -> kind -> value -> count, over the conversations `filters` select."""
+    n = conversation_counts.c
+    query = sa.select(n.day, n.kind, n.value, sa.func.sum(n.count))
+    # The day of last activity is stored with the counts, so the range needs no join.
+    if filters.date_from:
+        query = query.where(n.day >= filters.date_from.isoformat())
+    if filters.date_to:
+        query = query.where(n.day <= filters.date_to.isoformat())
+    others = conditions(dataclasses.replace(filters, date_from=None, date_to=None), low_confidence)
+    if others:
+        query = query.join(conversations, n.sender_id == conversations.c.sender_id).where(*others)
+    found: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    with engine.connect() as connection:
+        for day, kind, value, total in connection.execute(query.group_by(n.day, n.kind, n.value)):
+            found[day][kind][value] = int(total)
+    return found
+
+
 def dashboard(engine: Engine, filters: ConversationFilters, low_confidence: float) -> dict[str, Any]:
     """The dashboard's series and top lists for the conversations `filters` select.
 
@@ -79,70 +77,48 @@ def dashboard(engine: Engine, filters: ConversationFilters, low_confidence: floa
         >>> dashboard(engine, ConversationFilters(language="pt"), 0.5)["totals"]["conversations"]
         12
     """
-    c = conversations.c
-    where = conditions(filters, low_confidence)
-    day = utc_day(c.last_at).label("day")
+    sums = _sums(engine, filters, low_confidence)
+    days = _days(list(sums), filters)
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for by_kind in sums.values():
+        for kind, values in by_kind.items():
+            for value, count in values.items():
+                totals[kind][value] += count
 
-    def flag(column):
-        return sa.func.sum(sa.case((column.is_(True), 1), else_=0))
+    def per_day(kind: str, value: str) -> list[int]:
+        return [sums[d][kind].get(value, 0) if d in sums else 0 for d in days]
 
-    per_day = (
-        sa.select(day, sa.func.count(), flag(c.handoff), flag(c.fallback)).where(*where).group_by(day).order_by(day)
-    )
-    n = conversation_counts.c
-    counted = sa.select(n.kind, n.value, sa.func.sum(n.count).label("total")).join(
-        conversations, n.sender_id == c.sender_id
-    )
-    totals_by_kind = counted.where(*where).group_by(n.kind, n.value)
-    routes_per_day = (
-        sa.select(day, n.value, sa.func.sum(n.count))
-        .join(conversations, n.sender_id == c.sender_id)
-        .where(n.kind == "route", *where)
-        .group_by(day, n.value)
-    )
-    with engine.connect() as connection:
-        daily = {row[0]: row[1:] for row in connection.execute(per_day)}
-        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for kind, value, total in connection.execute(totals_by_kind):
-            by_kind[kind].append({"value": value, "count": int(total)})
-        route_days: dict[str, dict[str, int]] = defaultdict(dict)
-        for route_day, route, total in connection.execute(routes_per_day):
-            route_days[route][route_day] = int(total)
-
-    days = _days(list(daily), filters)
-    series = {name: [] for name in ("conversations", "contained", "fallback", "handoff")}
-    for one in days:
-        count, handoff, fallback = (int(v or 0) for v in daily.get(one, (0, 0, 0)))
-        series["conversations"].append(count)
-        series["contained"].append(count - handoff)
-        series["fallback"].append(fallback)
-        series["handoff"].append(handoff)
-    # Totals over every selected conversation, also those before a long stretch's first shown day.
-    conversations_total, handoff_total, fallback_total = (sum(int(v[i] or 0) for v in daily.values()) for i in range(3))
-
-    def top(kind: str) -> list[dict[str, Any]]:
-        return sorted(by_kind.get(kind, []), key=lambda item: (-item["count"], item["value"]))[:TOP]
-
-    routes = sorted(by_kind.get("route", []), key=lambda item: (-item["count"], item["value"]))
+    series = {
+        "conversations": per_day("conversation", "all"),
+        "fallback": per_day("conversation", "fallback"),
+        "handoff": per_day("conversation", "handoff"),
+    }
+    series["contained"] = [n - h for n, h in zip(series["conversations"], series["handoff"])]
+    conversation_total = totals["conversation"]
+    count, handoff, fallback = (conversation_total.get(k, 0) for k in ("all", "handoff", "fallback"))
+    routes = _ranked(totals["route"], limit=None)
     return {
         "days": days,
-        **series,
+        "conversations": series["conversations"],
+        "contained": series["contained"],
+        "fallback": series["fallback"],
+        "handoff": series["handoff"],
         "containment_rate": [_rate(k, n) for k, n in zip(series["contained"], series["conversations"])],
         "fallback_rate": [_rate(f, n) for f, n in zip(series["fallback"], series["conversations"])],
         "handoff_rate": [_rate(h, n) for h, n in zip(series["handoff"], series["conversations"])],
         "totals": {
-            "conversations": conversations_total,
-            "contained": conversations_total - handoff_total,
-            "fallback": fallback_total,
-            "handoff": handoff_total,
-            "containment_rate": _rate(conversations_total - handoff_total, conversations_total),
-            "fallback_rate": _rate(fallback_total, conversations_total),
-            "handoff_rate": _rate(handoff_total, conversations_total),
+            "conversations": count,
+            "contained": count - handoff,
+            "fallback": fallback,
+            "handoff": handoff,
+            "containment_rate": _rate(count - handoff, count),
+            "fallback_rate": _rate(fallback, count),
+            "handoff_rate": _rate(handoff, count),
             "replies": sum(item["count"] for item in routes),
         },
-        "top_intents": top("intent"),
-        "top_kb_answers": top("kb_answer"),
-        "unsupported_languages": top("unsupported_language"),
+        "top_intents": _ranked(totals["intent"]),
+        "top_kb_answers": _ranked(totals["kb_answer"]),
+        "unsupported_languages": _ranked(totals["unsupported_language"]),
         "routes": routes,
-        "routes_per_day": {item["value"]: [route_days[item["value"]].get(d, 0) for d in days] for item in routes},
+        "routes_per_day": {item["value"]: per_day("route", item["value"]) for item in routes},
     }

@@ -69,16 +69,19 @@ conversation_labels = sa.Table(
     sa.Index("ix_bridge_console_conversation_labels_sender", "sender_id"),
 )
 
-# How many turns of a conversation had each intent, knowledge-base answer and unsupported
-# language, and how many of its replies took each translation route: the dashboard's top lists.
+# What each conversation adds to the dashboard, on the UTC day of its last activity: itself
+# (kind "conversation": value "all", and "handoff" / "fallback" when it had one), its customer
+# turns per intent, knowledge-base answer and unsupported language, and its replies per
+# translation route. Unfiltered, the dashboard sums this table alone, in the order of its index.
 conversation_counts = sa.Table(
     "bridge_console_conversation_counts",
     console_metadata,
     sa.Column("sender_id", sa.String(255), primary_key=True),
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("value", sa.String(255), primary_key=True),
+    sa.Column("day", sa.String(10), nullable=False),
     sa.Column("count", sa.Integer, nullable=False),
-    sa.Index("ix_bridge_console_conversation_counts_kind", "kind", "value"),
+    sa.Index("ix_bridge_console_conversation_counts_day", "day", "kind", "value", "count"),
 )
 
 # Every channel, intent and language ever seen, for the filter menus without scanning the labels.

@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,9 +126,16 @@ class ConversationSummary:
         return [{"kind": kind, "value": value, "sender_id": self.sender_id} for kind, value in found]
 
     def count_rows(self) -> list[dict[str, object]]:
+        """The conversation's rows of the dashboard's counts (see bot/review/database.py)."""
+        day = datetime.fromtimestamp(self.last_at, tz=timezone.utc).date().isoformat()
+        found = Counter(self.counts)
+        found["conversation", "all"] = 1
+        for flag in ("handoff", "fallback"):
+            if getattr(self, flag):
+                found["conversation", flag] = 1
         return [
-            {"sender_id": self.sender_id, "kind": kind, "value": value, "count": count}
-            for (kind, value), count in sorted(self.counts.items())
+            {"sender_id": self.sender_id, "kind": kind, "value": value, "day": day, "count": count}
+            for (kind, value), count in sorted(found.items())
         ]
 
 
