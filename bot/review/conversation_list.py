@@ -110,10 +110,14 @@ def _epoch(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
 
 
-def conditions(filters: ConversationFilters, low_confidence: float) -> list[sa.sql.ClauseElement]:
+def conditions(
+    filters: ConversationFilters, low_confidence: float, sender_id: sa.sql.ColumnElement | None = None
+) -> list[sa.sql.ClauseElement]:
     """The WHERE conditions on the summary rows that select the conversations `filters` match.
 
     The list and the dashboard both select with these, so a filter means the same on both.
+    `sender_id` is the column the language and intent filters apply to (default: the summary
+    row's): the dashboard applies them to its counts directly.
     """
     c = conversations.c
     found = []
@@ -122,7 +126,14 @@ def conditions(filters: ConversationFilters, low_confidence: float) -> list[sa.s
     for kind, value in (("language", filters.language), ("intent", filters.intent)):
         if value:
             label = conversation_labels.c
-            found.append(sa.exists().where(label.kind == kind, label.value == value, label.sender_id == c.sender_id))
+            if sender_id is None:
+                # The list walks its index newest first and checks each row until the page is full.
+                found.append(
+                    sa.exists().where(label.kind == kind, label.value == value, label.sender_id == c.sender_id)
+                )
+            else:
+                # The dashboard reads every matching conversation: the label's rows name them.
+                found.append(sender_id.in_(sa.select(label.sender_id).where(label.kind == kind, label.value == value)))
     # The range applies to the last activity (UTC days, both ends included): the same column the
     # list is ordered by, so the range is one stretch of the index.
     if filters.date_from:

@@ -60,9 +60,11 @@ def _sums(engine: Engine, filters: ConversationFilters, low_confidence: float) -
         query = query.where(n.day >= filters.date_from.isoformat())
     if filters.date_to:
         query = query.where(n.day <= filters.date_to.isoformat())
-    others = conditions(dataclasses.replace(filters, date_from=None, date_to=None), low_confidence)
-    if others:
-        query = query.join(conversations, n.sender_id == conversations.c.sender_id).where(*others)
+    labelled = dataclasses.replace(filters, date_from=None, date_to=None)
+    query = query.where(*conditions(labelled, low_confidence, sender_id=n.sender_id))
+    if conditions(dataclasses.replace(labelled, language=None, intent=None), low_confidence):
+        # Channel and outcome filters read the summary row itself.
+        query = query.join(conversations, n.sender_id == conversations.c.sender_id)
     found: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     with engine.connect() as connection:
         for day, kind, value, total in connection.execute(query.group_by(n.day, n.kind, n.value)):
