@@ -12,7 +12,9 @@ Both go through the bot's own translation settings (endpoints.yml `nlg` -> `tran
   the next customer who gets that reply gets the corrected text.
 
 The pipeline loads its models on first use, not when the console starts, so a console whose
-agents all read the customers' languages never loads one.
+agents all read the customers' languages never loads one. The models are loaded and run on one
+long-lived thread of the console's own: the web server's worker threads come and go, and the
+native engines crashed when they were called from a new thread after an earlier one had ended.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +101,7 @@ class ConsoleTranslations:
         self._pipeline: TranslationPipeline | None = None
         self._memory: TranslationMemory | None = None
         self._error: str | None = None
+        self._engine_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-translation")
         self._translate = functools.lru_cache(maxsize=cache_size)(self._translate_uncached)
 
     def cache_info(self):
@@ -134,6 +138,9 @@ class ConsoleTranslations:
         return self._translate(text, source, target)
 
     def _translate_uncached(self, text: str, source: str, target: str) -> AgentText:
+        return self._engine_thread.submit(self._translate_on_engine_thread, text, source, target).result()
+
+    def _translate_on_engine_thread(self, text: str, source: str, target: str) -> AgentText:
         pipeline = self._loaded_pipeline()
         if pipeline is None:
             reason = f"translation settings unusable: {self._error}" if self._error else None
