@@ -13,6 +13,13 @@
   }
 
   function ranking(id, items, label, color) {
+    if (!items.length) {
+      const empty = document.createElement("p");
+      empty.className = "notice";
+      empty.textContent = "None in this period.";
+      document.getElementById(id).replaceWith(empty);
+      return;
+    }
     draw(id, {
       type: "bar",
       data: { labels: items.map((i) => i.value), datasets: [{ label, data: items.map((i) => i.count), backgroundColor: color }] },
