@@ -11,7 +11,8 @@ matches a realistic share.
 Measured, each as the median and worst of --repeats requests through the in-process test
 client (HTTP handling, session check, refresh check, SQL and JSON): the first page, a page
 deep into the list (following cursors), and each filter. Also: the one-off build of the
-summary rows from scratch and an incremental refresh after one new conversation.
+summary rows from scratch and an incremental refresh after one new conversation, and the
+dashboard's JSON (all days, one language, one week of one channel).
 
 Usage:
     bridge bench console [--conversations 100000] [--repeats 7] [--db-url URL]
@@ -115,7 +116,12 @@ def timed(client: Any, url: str, repeats: int) -> dict[str, float]:
         times.append((time.perf_counter() - began) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"bench console: {url} answered {response.status_code}: {response.text[:200]}")
-    return {"median_ms": statistics.median(times), "max_ms": max(times), "rows": len(response.json()["conversations"])}
+    body = response.json()
+    # A list request counts its conversations, a dashboard request its days.
+    rows = len(body["conversations"]) if "conversations" in body and isinstance(body["conversations"], list) else 0
+    if "days" in body:
+        rows = len(body["days"])
+    return {"median_ms": statistics.median(times), "max_ms": max(times), "rows": rows}
 
 
 def main(argv: list[str]) -> None:
@@ -134,7 +140,7 @@ def main(argv: list[str]) -> None:
     from bot.review.app import create_app
     from bot.review.settings import ConsoleSettings
     from bot.review.summaries import refresh_summaries
-    from tests.review.sample_conversations import customer, save_conversation
+    from tests.helpers.sample_conversations import customer, save_conversation
 
     folder = tempfile.TemporaryDirectory(prefix="bench-console-")
     url = args.db_url or f"sqlite:///{Path(folder.name) / 'tracker.db'}"
@@ -192,6 +198,9 @@ def main(argv: list[str]) -> None:
             "unsupported_language": "/api/conversations?unsupported_language=1",
             "date range (1 week)": f"/api/conversations?from={week_start}&to={week_end}",
             "language=ja&handoff": "/api/conversations?language=ja&handoff=1",
+            "dashboard (all days)": "/api/dashboard",
+            "dashboard language=pt": "/api/dashboard?language=pt",
+            "dashboard 1 week, channel=slack": f"/api/dashboard?from={week_start}&to={week_end}&channel=slack",
             "HTML page": "/",
         }
         for name, target in urls.items():

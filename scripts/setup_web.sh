@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Bundles the chat widget's browser libraries from npm (pinned by bot/web/package-lock.json):
-# socket.io-client for Bridge's widget, rasa-webchat for the compatibility test page. Runs
-# `npm ci` only when the lock file changed since the last run, then copies the two bundles
-# into bot/web/static/vendor/ (git-ignored), where the chat page serves them: no CDN at run time.
+# Bundles the browser libraries from npm (pinned by bot/web/package-lock.json): socket.io-client
+# for Bridge's widget, rasa-webchat for the compatibility test page, Chart.js for the review
+# console's dashboard. Runs `npm ci` only when the lock file changed since the last run, then
+# copies the bundles into bot/web/static/vendor/ (chat page) and bot/review/static/vendor/
+# (console), both git-ignored, where they are served from: no CDN at run time.
 set -euo pipefail
 
 WEB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../bot/web" && pwd)"
 VENDOR_DIR="$WEB_DIR/static/vendor"
+CONSOLE_VENDOR_DIR="$WEB_DIR/../review/static/vendor"
 STAMP="$WEB_DIR/node_modules/.bridge-lock-sha256"
 
 if ! command -v npm >/dev/null; then
@@ -24,4 +26,6 @@ fi
 mkdir -p "$VENDOR_DIR"
 cp "$WEB_DIR/node_modules/socket.io-client/dist/socket.io.min.js" "$VENDOR_DIR/socket.io.min.js"
 cp "$WEB_DIR/node_modules/rasa-webchat/lib/index.js" "$VENDOR_DIR/rasa-webchat.js"
-echo "setup_web: widget libraries in $VENDOR_DIR"
+mkdir -p "$CONSOLE_VENDOR_DIR"
+cp "$WEB_DIR/node_modules/chart.js/dist/chart.umd.min.js" "$CONSOLE_VENDOR_DIR/chart.umd.min.js"
+echo "setup_web: widget libraries in $VENDOR_DIR, console libraries in $(cd "$CONSOLE_VENDOR_DIR" && pwd)"

@@ -1,7 +1,10 @@
 """`bridge console`: serve the support team's review console, and manage its agents.
 
 Usage:
-    bridge console [--host H] [--port P]             serve it (default http://127.0.0.1:8090/)
+    bridge console [--host H] [--port P] [--endpoints FILE]
+                                                     serve it (default http://127.0.0.1:8090/); the
+                                                     tracker store and the translation settings come
+                                                     from FILE (default endpoints.yml)
     bridge console add-agent EMAIL [--role agent|admin] [--language xx]
                                                      create an agent; the password comes from
                                                      BRIDGE_CONSOLE_AGENT_PASSWORD or a prompt
@@ -16,19 +19,40 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
 DEFAULT_EXPORT_DIR = "var/corrections"
+DEFAULT_ENDPOINTS = "endpoints.yml"
 
 
-def _settings(serving: bool = False):
+def _settings(serving: bool = False, endpoints: str = DEFAULT_ENDPOINTS):
     from bot.review.settings import ConsoleSettings, ConsoleSettingsError
 
     try:
-        return ConsoleSettings.from_environment(serving=serving)
+        return ConsoleSettings.from_environment(endpoints=Path(endpoints), serving=serving)
     except ConsoleSettingsError as error:
         raise SystemExit(f"bridge console: {error}") from None
+
+
+def prepare_first_admin(endpoints: str = DEFAULT_ENDPOINTS) -> str | None:
+    """Makes sure someone can log in to the console (see bot/review/first_admin.py); returns what
+    to tell the user. `bridge run` calls it before starting the console, so a local admin's
+    password is shown on the user's terminal rather than in the console's log."""
+    from bot.review.accounts import AccountError
+    from bot.review.database import create_console_tables, create_engine
+    from bot.review.first_admin import prepare_first_admin as prepare
+
+    settings = _settings(endpoints=endpoints)
+    engine = create_engine(settings.database_url)
+    try:
+        create_console_tables(engine)
+        return prepare(engine, settings)
+    except AccountError as error:
+        raise SystemExit(f"bridge console: {error}") from None
+    finally:
+        engine.dispose()
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -38,8 +62,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from bot.review.accounts import AccountError
     from bot.review.app import create_app
 
+    settings = _settings(serving=True, endpoints=args.endpoints)
+    notice = prepare_first_admin(args.endpoints)
+    if notice:
+        print(f"bridge {notice}", flush=True)
     try:
-        app = create_app(_settings(serving=True))
+        app = create_app(settings)
     except AccountError as error:
         raise SystemExit(f"bridge console: {error}") from None
     print(f"bridge: review console on http://{args.host}:{args.port}/", flush=True)
@@ -90,6 +118,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     console = commands.add_parser("console", help="serve the review console; add-agent EMAIL creates an agent")
     console.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     console.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    console.add_argument(
+        "--endpoints",
+        default=DEFAULT_ENDPOINTS,
+        help=f"Rasa endpoints file with the tracker store and translation settings (default {DEFAULT_ENDPOINTS})",
+    )
     console.set_defaults(handler=cmd_serve)
     actions = console.add_subparsers(dest="console_command")
     add = actions.add_parser(

@@ -4,7 +4,7 @@ Usage:
     bridge init DIR          create a new Bridge project (config, domain, data, knowledge base)
     bridge models            build the bundled multilingual encoder (offline)
     bridge train             train the project's Rasa model unless nothing changed
-    bridge run               train if needed, then serve the bot and its chat page
+    bridge run               train if needed, then serve the bot, its chat page and the review console
     bridge kb ...            build and edit the knowledge base (bridge kb --help)
     bridge translations ...  export, import and count translations (XLIFF, PO)
     bridge console ...       the support team's review console; add-agent
@@ -87,24 +87,30 @@ def translate_known_texts_ahead(project: Path) -> None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     """Trains if needed, then serves the project's bot until Ctrl-C."""
+    from bot.cli.console import prepare_first_admin
     from bot.serving.processes import BotStack
 
     project = Path.cwd()
-    stack = BotStack.for_project(project, cmd_train(args), chat_port=args.port)
+    stack = BotStack.for_project(project, cmd_train(args), chat_port=args.port, console_port=args.console_port or None)
     parts = "the action server, the Rasa server" if stack.serves_actions else "the Rasa server"
-    print(f"bridge: starting {parts} and the chat page ...", flush=True)
+    console = " and the review console" if stack.console_port else ""
+    print(f"bridge: starting {parts}, the chat page{console} ...", flush=True)
+    notice = prepare_first_admin(str(stack.endpoints)) if stack.console_port else None
     # A service manager stops us with SIGTERM: leave through `finally` so the servers stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     stack.start()
     print(
         f"\nBridge is running.\n"
         f"  Chat page:        {stack.chat_url}\n"
-        f"  Rasa REST:        {stack.rasa_url}/webhooks/rest/webhook\n"
+        + (f"  Review console:   {stack.console_url}\n" if stack.console_url else "")
+        + f"  Rasa REST:        {stack.rasa_url}/webhooks/rest/webhook\n"
         f"  Rasa socket.io:   {stack.rasa_url}/socket.io\n"
         f"  Logs:             {stack.log_dir}\n"
         f"Press Ctrl-C to stop.",
         flush=True,
     )
+    if notice:
+        print(f"\nbridge {notice}", flush=True)
     try:
         while all(p.process.poll() is None for p in stack.processes):
             time.sleep(1)
@@ -141,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=cmd_train)
     run = commands.add_parser("run", help="train if needed and serve the bot")
     run.add_argument("--port", type=int, default=8080, help="chat page port")
+    run.add_argument("--console-port", type=int, default=8090, help="review console port (0: no console)")
     run.set_defaults(handler=cmd_run)
     bench = commands.add_parser("bench", help="run a benchmark: bridge bench NAME [ARGS]")
     bench.add_argument("name", help="benchmark module in bench/, e.g. langid")

@@ -1,4 +1,5 @@
-"""The console's Starlette application: routes for login, conversations and agents.
+"""The console's Starlette application: routes for login, conversations, corrections, the
+dashboard and agents.
 
 Pages are Jinja2 templates with autoescaping, so customer text is always rendered as text;
 the same data is served as JSON under /api/. Build the app with `create_app(settings)`;
@@ -22,7 +23,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.review import accounts, corrections
@@ -33,19 +35,27 @@ from bot.review.conversation_list import (
     list_conversations,
     page_size,
 )
+from bot.review.dashboard import dashboard
 from bot.review.database import create_console_tables, create_engine
 from bot.review.security import csrf_is_valid, csrf_token, current_agent, requires_login
 from bot.review.settings import ConsoleSettings
 from bot.review.summaries import refresh_summaries
 from bot.review.transcript import load_transcript
+from bot.review.translations import ConsoleTranslations, TranslationCorrectionError, is_correctable
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
+STATIC_DIR = Path(__file__).with_name("static")
+# Copied from npm by scripts/setup_web.sh (`make web`), never loaded from a CDN.
+CHART_JS = STATIC_DIR / "vendor" / "chart.umd.min.js"
 SESSION_COOKIE = "bridge_console"
 SESSION_MAX_AGE = 12 * 60 * 60
 
 
 def create_app(
-    settings: ConsoleSettings, tracker_engine: Engine | None = None, console_engine: Engine | None = None
+    settings: ConsoleSettings,
+    tracker_engine: Engine | None = None,
+    console_engine: Engine | None = None,
+    translations: ConsoleTranslations | None = None,
 ) -> Starlette:
     """The console application; creates its own tables and the first admin if they are missing.
 
@@ -69,8 +79,10 @@ def create_app(
             Route("/logout", logout, methods=["POST"]),
             Route("/", conversations_page, methods=["GET"]),
             Route("/conversations/{sender_id:path}/corrections", correct_turn_form, methods=["POST"]),
+            Route("/conversations/{sender_id:path}/translations", correct_translation_form, methods=["POST"]),
             Route("/conversations/{sender_id:path}", conversation_page, methods=["GET"]),
             Route("/corrections", corrections_page, methods=["GET"]),
+            Route("/dashboard", dashboard_page, methods=["GET"]),
             Route("/agents", agents_page, methods=["GET"]),
             Route("/agents", add_agent_form, methods=["POST"]),
             Route("/api/me", api_me, methods=["GET"]),
@@ -78,8 +90,12 @@ def create_app(
             Route("/api/conversations/{sender_id:path}", api_conversation, methods=["GET"]),
             Route("/api/corrections", api_corrections, methods=["GET"]),
             Route("/api/corrections", api_correct_turn, methods=["POST"]),
+            Route("/api/translations", api_correct_translation, methods=["POST"]),
+            Route("/api/translations/{entry_id:int}", api_withdraw_translation, methods=["DELETE"]),
+            Route("/api/dashboard", api_dashboard, methods=["GET"]),
             Route("/api/agents", api_agents, methods=["GET"]),
             Route("/api/agents", api_add_agent, methods=["POST"]),
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(
@@ -97,6 +113,7 @@ def create_app(
     app.state.console_engine = console
     app.state.templates = templates
     app.state.refresh_lock = threading.Lock()
+    app.state.translations = translations or ConsoleTranslations(settings.translation)
     return app
 
 
@@ -158,13 +175,18 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+def _refresh(state: Any) -> None:
+    """Brings the summary rows up to date with the tracker store (one refresh at a time)."""
+    with state.refresh_lock:
+        refresh_summaries(state.tracker_engine, state.console_engine, state.settings.handoff_actions)
+
+
 async def _conversation_page_data(request: Request) -> dict[str, Any]:
     state = request.app.state
     settings: ConsoleSettings = state.settings
 
     def read() -> dict[str, Any]:
-        with state.refresh_lock:
-            refresh_summaries(state.tracker_engine, state.console_engine, settings.handoff_actions)
+        _refresh(state)
         params = request.query_params
         filters = ConversationFilters.from_query(dict(params))
         page = list_conversations(
@@ -203,6 +225,23 @@ async def _transcript(request: Request):
     return await run_in_threadpool(load_transcript, request.app.state.tracker_engine, request.path_params["sender_id"])
 
 
+def _translated_turns(request: Request, turns: list[Any]) -> dict[str, dict[int, Any]]:
+    """For each customer turn its text in the agent's language; for each bot reply whether it
+    can be corrected and the agents' correction the next customer gets."""
+    translations: ConsoleTranslations = request.app.state.translations
+    language = request.state.agent.language
+    found: dict[str, dict[int, Any]] = {"agent_text": {}, "correctable": {}, "corrected": {}}
+    for turn in turns:
+        if turn.kind == "customer":
+            found["agent_text"][turn.event_id] = translations.for_agent(
+                turn.text, turn.language or turn.language_detected, language
+            )
+        elif turn.kind == "bot":
+            found["correctable"][turn.event_id] = is_correctable(turn)
+            found["corrected"][turn.event_id] = translations.correction_of(turn)
+    return found
+
+
 async def _conversation_view(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     turns = await _transcript(request)
     if turns is None:
@@ -216,6 +255,7 @@ async def _conversation_view(request: Request, error: str | None = None, status_
         "corrections": {(c.event_id, c.kind): c for c in made},
         "intents": (await run_in_threadpool(filter_choices, engine))["intent"],
         "error": error,
+        **(await run_in_threadpool(_translated_turns, request, turns)),
     }
     return _render(request, "conversation.html", context, status_code=status_code)
 
@@ -242,6 +282,20 @@ def _store_correction(request: Request, sender_id: str, event_id: Any, kind: Any
     )
 
 
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    """The request's JSON body if it is an object, else None (the caller says what to send)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _back_to_turn(sender_id: str, event_id: Any) -> Response:
+    # Sender ids come from channels and may hold any character: quote it for the Location header.
+    return RedirectResponse(f"/conversations/{quote(sender_id)}#event-{quote(str(event_id))}", 303)
+
+
 @requires_login()
 async def correct_turn_form(request: Request) -> Response:
     form = await request.form()
@@ -252,17 +306,13 @@ async def correct_turn_form(request: Request) -> Response:
         )
     except corrections.CorrectionError as error:
         return await _conversation_view(request, error=str(error), status_code=400)
-    # Sender ids come from channels and may hold any character: quote it for the Location header.
-    return RedirectResponse(f"/conversations/{quote(sender_id)}#event-{quote(str(form.get('event_id')))}", 303)
+    return _back_to_turn(sender_id, form.get("event_id"))
 
 
 @requires_login()
 async def api_correct_turn(request: Request) -> Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = await _json_object(request)
+    if body is None:
         return JSONResponse({"error": "Send a JSON object: {sender_id, event_id, kind, right_value}."}, 400)
     try:
         made = await run_in_threadpool(
@@ -295,7 +345,94 @@ async def api_conversation(request: Request) -> Response:
     turns = await _transcript(request)
     if turns is None:
         return JSONResponse({"error": "No conversation with this id."}, 404)
-    return JSONResponse({"sender_id": request.path_params["sender_id"], "turns": [asdict(t) for t in turns]})
+    extra = await run_in_threadpool(_translated_turns, request, turns)
+    listed = []
+    for turn in turns:
+        item = asdict(turn)
+        if turn.kind == "customer":
+            agent_text = extra["agent_text"][turn.event_id]
+            item["agent_translation"] = asdict(agent_text) if agent_text else None
+        elif turn.kind == "bot":
+            corrected = extra["corrected"][turn.event_id]
+            item["correctable"] = extra["correctable"][turn.event_id]
+            item["corrected"] = asdict(corrected) if corrected else None
+        listed.append(item)
+    return JSONResponse({"sender_id": request.path_params["sender_id"], "turns": listed})
+
+
+def _store_translation(request: Request, sender_id: str, event_id: Any, text: Any):
+    try:
+        event = int(event_id)
+    except (TypeError, ValueError):
+        raise TranslationCorrectionError(f"'event_id' must be the id of a bot reply, not {event_id!r}.") from None
+    if not isinstance(text, str):
+        raise TranslationCorrectionError("'text' must be the corrected translation, as a string.")
+    state = request.app.state
+    return state.translations.correct_reply(state.tracker_engine, sender_id, event, text, request.state.agent.email)
+
+
+@requires_login()
+async def correct_translation_form(request: Request) -> Response:
+    form = await request.form()
+    sender_id = request.path_params["sender_id"]
+    try:
+        await run_in_threadpool(_store_translation, request, sender_id, form.get("event_id"), form.get("text"))
+    except TranslationCorrectionError as error:
+        return await _conversation_view(request, error=str(error), status_code=400)
+    return _back_to_turn(sender_id, form.get("event_id"))
+
+
+@requires_login()
+async def api_correct_translation(request: Request) -> Response:
+    body = await _json_object(request)
+    if body is None:
+        return JSONResponse({"error": "Send a JSON object: {sender_id, event_id, text}."}, 400)
+    try:
+        entry = await run_in_threadpool(
+            _store_translation, request, str(body.get("sender_id") or ""), body.get("event_id"), body.get("text")
+        )
+    except TranslationCorrectionError as error:
+        return JSONResponse({"error": str(error)}, 400)
+    return JSONResponse({"entry": {**asdict(entry), "updated_at": entry.updated_at.isoformat()}}, 201)
+
+
+@requires_login(role="admin")
+async def api_withdraw_translation(request: Request) -> Response:
+    entry_id = request.path_params["entry_id"]
+    if not await run_in_threadpool(request.app.state.translations.withdraw, entry_id):
+        return JSONResponse({"error": f"No translation memory entry {entry_id}."}, 404)
+    return JSONResponse({"deleted": entry_id})
+
+
+async def _dashboard_data(request: Request) -> dict[str, Any]:
+    state = request.app.state
+
+    def read() -> dict[str, Any]:
+        _refresh(state)
+        filters = ConversationFilters.from_query(dict(request.query_params))
+        return {"filters": filters, "numbers": dashboard(state.console_engine, filters, state.settings.low_confidence)}
+
+    return await run_in_threadpool(read)
+
+
+@requires_login()
+async def api_dashboard(request: Request) -> Response:
+    try:
+        data = await _dashboard_data(request)
+    except FilterError as error:
+        return JSONResponse({"error": str(error)}, 400)
+    return JSONResponse({"filters": data["filters"].as_query(), **data["numbers"]})
+
+
+@requires_login()
+async def dashboard_page(request: Request) -> Response:
+    try:
+        data = await _dashboard_data(request)
+    except FilterError as error:
+        return _render(request, "error.html", {"message": str(error)}, status_code=400)
+    data["choices"] = await run_in_threadpool(filter_choices, request.app.state.console_engine)
+    data["chart_js_missing"] = not CHART_JS.is_file()
+    return _render(request, "dashboard.html", data)
 
 
 @requires_login()
@@ -337,11 +474,8 @@ async def api_agents(request: Request) -> Response:
 
 @requires_login(role="admin")
 async def api_add_agent(request: Request) -> Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return JSONResponse({"error": "Send a JSON object: {email, password, role, language}."}, 400)
-    if not isinstance(body, dict):
+    body = await _json_object(request)
+    if body is None:
         return JSONResponse({"error": "Send a JSON object: {email, password, role, language}."}, 400)
     try:
         agent = await run_in_threadpool(

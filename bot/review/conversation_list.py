@@ -110,6 +110,44 @@ def _epoch(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
 
 
+def conditions(
+    filters: ConversationFilters, low_confidence: float, sender_id: sa.sql.ColumnElement | None = None
+) -> list[sa.sql.ClauseElement]:
+    """The WHERE conditions on the summary rows that select the conversations `filters` match.
+
+    The list and the dashboard both select with these, so a filter means the same on both.
+    `sender_id` is the column the language and intent filters apply to (default: the summary
+    row's): the dashboard applies them to its counts directly.
+    """
+    c = conversations.c
+    found = []
+    if filters.channel:
+        found.append(c.channel == filters.channel)
+    for kind, value in (("language", filters.language), ("intent", filters.intent)):
+        if value:
+            label = conversation_labels.c
+            if sender_id is None:
+                # The list walks its index newest first and checks each row until the page is full.
+                found.append(
+                    sa.exists().where(label.kind == kind, label.value == value, label.sender_id == c.sender_id)
+                )
+            else:
+                # The dashboard reads every matching conversation: the label's rows name them.
+                found.append(sender_id.in_(sa.select(label.sender_id).where(label.kind == kind, label.value == value)))
+    # The range applies to the last activity (UTC days, both ends included): the same column the
+    # list is ordered by, so the range is one stretch of the index.
+    if filters.date_from:
+        found.append(c.last_at >= _epoch(filters.date_from))
+    if filters.date_to:
+        found.append(c.last_at < _epoch(filters.date_to + timedelta(days=1)))
+    if filters.low_confidence:
+        found.append(c.min_confidence < low_confidence)
+    for flag in ("fallback", "handoff", "kb_answer", "unsupported_language"):
+        if getattr(filters, flag):
+            found.append(getattr(c, flag).is_(True))
+    return found
+
+
 def list_conversations(
     engine: Engine,
     filters: ConversationFilters,
@@ -119,26 +157,7 @@ def list_conversations(
 ) -> ConversationPage:
     """One page of conversations matching `filters`, newest activity first."""
     c = conversations.c
-    query = sa.select(conversations)
-    if filters.channel:
-        query = query.where(c.channel == filters.channel)
-    for kind, value in (("language", filters.language), ("intent", filters.intent)):
-        if value:
-            label = conversation_labels.c
-            query = query.where(
-                sa.exists().where(label.kind == kind, label.value == value, label.sender_id == c.sender_id)
-            )
-    # The range applies to the last activity (UTC days, both ends included): the same column the
-    # list is ordered by, so the range is one stretch of the index.
-    if filters.date_from:
-        query = query.where(c.last_at >= _epoch(filters.date_from))
-    if filters.date_to:
-        query = query.where(c.last_at < _epoch(filters.date_to + timedelta(days=1)))
-    if filters.low_confidence:
-        query = query.where(c.min_confidence < low_confidence)
-    for flag in ("fallback", "handoff", "kb_answer", "unsupported_language"):
-        if getattr(filters, flag):
-            query = query.where(getattr(c, flag).is_(True))
+    query = sa.select(conversations).where(*conditions(filters, low_confidence))
     if after:
         last_at, sender_id = decode_cursor(after)
         query = query.where(sa.tuple_(c.last_at, c.sender_id) < sa.tuple_(last_at, sender_id))

@@ -8,6 +8,8 @@ a database of their own.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -67,6 +69,21 @@ conversation_labels = sa.Table(
     sa.Index("ix_bridge_console_conversation_labels_sender", "sender_id"),
 )
 
+# What each conversation adds to the dashboard, on the UTC day of its last activity: itself
+# (kind "conversation": value "all", and "handoff" / "fallback" when it had one), its customer
+# turns per intent, knowledge-base answer and unsupported language, and its replies per
+# translation route. Unfiltered, the dashboard sums this table alone, in the order of its index.
+conversation_counts = sa.Table(
+    "bridge_console_conversation_counts",
+    console_metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(255), primary_key=True),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Index("ix_bridge_console_conversation_counts_day", "day", "kind", "value", "count"),
+)
+
 # Every channel, intent and language ever seen, for the filter menus without scanning the labels.
 filter_values = sa.Table(
     "bridge_console_filter_values",
@@ -117,8 +134,16 @@ events = sa.Table(
 
 
 def create_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite connections may be shared by the web server's threads."""
+    """An engine for `url`; SQLite connections may be shared by the web server's threads.
+
+    A SQLite file's folder is created, as Rasa's tracker store does: on a fresh checkout the
+    console may start before the bot has written anything.
+    """
     options = {"connect_args": {"check_same_thread": False}} if url.startswith("sqlite") else {}
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
     return sa.create_engine(url, future=True, pool_pre_ping=True, **options)
 
 

@@ -11,6 +11,10 @@ Environment variables:
     BRIDGE_CONSOLE_HANDOFF_ACTIONS  comma-separated actions that hand a conversation to a human
     BRIDGE_CONSOLE_LOW_CONFIDENCE   intent confidence under which a turn counts as low (default 0.5)
     BRIDGE_CONSOLE_HTTPS            "1": session cookies only over HTTPS (set it behind TLS)
+
+The bot's translation settings (endpoints.yml `nlg` -> `translation`: memory and backends) are
+read from the same file, so agents read customers' texts through the bot's own memory and
+models, and their translation corrections go into the memory the bot reads.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.serving.tracker_database import sql_tracker_store_url
 
@@ -47,6 +52,8 @@ class ConsoleSettings:
     :param handoff_actions: action names that mean "handed to a human".
     :param low_confidence: a turn whose intent confidence is below this counts as low.
     :param https_only: send the session cookie only over HTTPS.
+    :param translation: the bot's translation settings (see bot/translation/pipeline.py), or None
+        when the bot translates nothing.
     """
 
     tracker_url: str
@@ -57,6 +64,7 @@ class ConsoleSettings:
     handoff_actions: tuple[str, ...] = DEFAULT_HANDOFF_ACTIONS
     low_confidence: float = 0.5
     https_only: bool = False
+    translation: Mapping[str, Any] | None = None
 
     @classmethod
     def from_environment(
@@ -104,7 +112,41 @@ class ConsoleSettings:
             handoff_actions=handoff or DEFAULT_HANDOFF_ACTIONS,
             low_confidence=low_confidence,
             https_only=env.get("BRIDGE_CONSOLE_HTTPS", "") == "1",
+            translation=translation_settings_from_endpoints(endpoints),
         )
+
+    @property
+    def database_is_local(self) -> bool:
+        """Whether the console's tables are in a SQLite file on this machine (the demo's set-up)."""
+        return self.database_url.startswith("sqlite")
+
+
+def _endpoint_config(endpoints: Path, key: str):
+    """The `key` section of `endpoints`, read and substituted as Rasa reads it (None when absent)."""
+    if not endpoints.is_file():
+        return None
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import read_endpoint_config
+
+    try:
+        return read_endpoint_config(str(endpoints), key)
+    except RasaException as error:
+        raise ConsoleSettingsError(f"{endpoints}: {error} Or set BRIDGE_CONSOLE_TRACKER_URL.") from None
+
+
+def translation_settings_from_endpoints(endpoints: Path = DEFAULT_ENDPOINTS) -> dict[str, Any] | None:
+    """The `translation` settings of the NLG in `endpoints`, checked; None when the bot translates nothing."""
+    from bot.translation.base import TranslationConfigError
+    from bot.translation.pipeline import read_settings
+
+    config = _endpoint_config(endpoints, "nlg")
+    translation = (config.kwargs or {}).get("translation") if config is not None else None
+    if translation is None:
+        return None
+    try:
+        return read_settings(translation)
+    except TranslationConfigError as error:
+        raise ConsoleSettingsError(f"{endpoints}: nlg.{error}") from None
 
 
 def tracker_url_from_endpoints(endpoints: Path = DEFAULT_ENDPOINTS) -> str:
@@ -113,15 +155,7 @@ def tracker_url_from_endpoints(endpoints: Path = DEFAULT_ENDPOINTS) -> str:
     Environment variables in the file are substituted as Rasa does; no file or no tracker store
     means Rasa's SQLite default for Bridge, var/tracker.db.
     """
-    if not endpoints.is_file():
-        return DEFAULT_TRACKER_URL
-    from rasa.shared.exceptions import RasaException
-    from rasa.utils.endpoints import read_endpoint_config
-
-    try:
-        config = read_endpoint_config(str(endpoints), "tracker_store")
-    except RasaException as error:
-        raise ConsoleSettingsError(f"{endpoints}: {error} Or set BRIDGE_CONSOLE_TRACKER_URL.") from None
+    config = _endpoint_config(endpoints, "tracker_store")
     if config is None:
         return DEFAULT_TRACKER_URL
     if str(config.type).upper() != "SQL":

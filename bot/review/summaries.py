@@ -3,16 +3,19 @@
 The conversation list filters and pages over `bridge_console_conversations` instead of the
 events themselves. `refresh_summaries` reads only the events added since the last refresh
 (by event id), and recomputes the summaries of just the conversations those events belong
-to, from each one's own events. Recomputing (rather than adding deltas) makes a refresh
-idempotent, which lets it look back a few ids: an event whose transaction committed after a
-later id was already read is still counted on the next refresh.
+to, from each one's own events, with the counts the dashboard adds up. Recomputing (rather
+than adding deltas) makes a refresh idempotent, which lets it look back a few ids: an event
+whose transaction committed after a later id was already read is still counted on the next
+refresh.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.review.database import (
+    conversation_counts,
     conversation_labels,
     conversations,
     events,
@@ -27,8 +31,11 @@ from bot.review.database import (
     filter_values,
     summary_progress,
 )
+from bot.review.transcript import reply_route
 
-PROGRESS_NAME = "conversations"
+# Named after what the summaries hold: a console that derives more from the events uses a new
+# name, so an existing store's summaries are built again once.
+PROGRESS_NAME = "conversations-v2"
 # Ids below the last one read that are read again, for transactions that committed late.
 LOOKBACK_IDS = 100
 # Conversations recomputed per transaction while catching up on a large tracker store.
@@ -55,6 +62,8 @@ class ConversationSummary:
     first_text: str | None = None
     intents: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
+    # (kind, value) -> how many turns or replies: intent, kb_answer, unsupported_language, route.
+    counts: Counter = field(default_factory=Counter)
 
     def add(self, type_name: str, timestamp: float | None, data: dict[str, Any], handoff_actions: Sequence[str]):
         """Folds one event (Rasa's serialised form) into the summary."""
@@ -63,6 +72,8 @@ class ConversationSummary:
             self.last_at = max(self.last_at, timestamp)
         if type_name == "user":
             self._add_user_turn(data)
+        elif type_name == "bot":
+            self.counts["route", reply_route(data.get("metadata") or {})[:255]] += 1
         elif type_name == "action":
             name = data.get("name")
             self.fallback = self.fallback or name == FALLBACK_ACTION
@@ -80,15 +91,19 @@ class ConversationSummary:
             self.languages.add(language)
         if parse.get("language_supported") is False:
             self.unsupported_language = True
+            self.counts["unsupported_language", parse.get("language_detected") or "unknown"] += 1
         intent = parse.get("intent") or {}
         name, confidence = intent.get("name"), intent.get("confidence")
         if name:
             self.intents.add(name)
+            self.counts["intent", name] += 1
             self.fallback = self.fallback or name == FALLBACK_INTENT
         if isinstance(confidence, (int, float)):
             self.min_confidence = confidence if self.min_confidence is None else min(self.min_confidence, confidence)
-        if (parse.get("knowledge_base") or {}).get("answered"):
+        knowledge_base = parse.get("knowledge_base") or {}
+        if knowledge_base.get("answered"):
             self.kb_answer = True
+            self.counts["kb_answer", str(knowledge_base.get("answer_id") or "unknown")[:255]] += 1
 
     def row(self) -> dict[str, Any]:
         return {
@@ -109,6 +124,19 @@ class ConversationSummary:
     def labels(self) -> list[dict[str, str]]:
         found = [("intent", i) for i in sorted(self.intents)] + [("language", lang) for lang in sorted(self.languages)]
         return [{"kind": kind, "value": value, "sender_id": self.sender_id} for kind, value in found]
+
+    def count_rows(self) -> list[dict[str, object]]:
+        """The conversation's rows of the dashboard's counts (see bot/review/database.py)."""
+        day = datetime.fromtimestamp(self.last_at, tz=timezone.utc).date().isoformat()
+        found = Counter(self.counts)
+        found["conversation", "all"] = 1
+        for flag in ("handoff", "fallback"):
+            if getattr(self, flag):
+                found["conversation", flag] = 1
+        return [
+            {"sender_id": self.sender_id, "kind": kind, "value": value, "day": day, "count": count}
+            for (kind, value), count in sorted(found.items())
+        ]
 
 
 def summarize(sender_id: str, rows: Iterable[tuple[str, float | None, str]], handoff_actions: Sequence[str]):
@@ -182,10 +210,14 @@ def _store_batch(console: Engine, senders: list[str], summaries: list[Conversati
 def _store(connection: Connection, senders: list[str], summaries: list[ConversationSummary]) -> None:
     connection.execute(conversations.delete().where(conversations.c.sender_id.in_(senders)))
     connection.execute(conversation_labels.delete().where(conversation_labels.c.sender_id.in_(senders)))
+    connection.execute(conversation_counts.delete().where(conversation_counts.c.sender_id.in_(senders)))
     connection.execute(conversations.insert(), [s.row() for s in summaries])
     labels = [label for s in summaries for label in s.labels()]
     if labels:
         connection.execute(conversation_labels.insert(), labels)
+    counts = [row for s in summaries for row in s.count_rows()]
+    if counts:
+        connection.execute(conversation_counts.insert(), counts)
     seen = {(label["kind"], label["value"]) for label in labels}
     seen |= {("channel", s.channel) for s in summaries if s.channel}
     known = {

@@ -86,6 +86,12 @@ def _customer(event_id: int, timestamp: float, data: dict[str, Any]) -> Customer
     )
 
 
+def reply_route(metadata: dict[str, Any]) -> str:
+    """How a bot reply was produced: authored, memory, mt:<backend> or fallback."""
+    # Replies from before Bridge's NLG (or from other NLGs) carry no route.
+    return metadata.get("translation") or "authored"
+
+
 def _bot(event_id: int, timestamp: float, data: dict[str, Any]) -> BotTurn:
     metadata = data.get("metadata") or {}
     text = data.get("text") or ""
@@ -97,8 +103,7 @@ def _bot(event_id: int, timestamp: float, data: dict[str, Any]) -> BotTurn:
         source_language=metadata.get("source_language"),
         # An untranslated reply is its own source text.
         source_text=metadata.get("original_text") or text,
-        # Replies from before Bridge's NLG (or from other NLGs) carry no route.
-        route=metadata.get("translation") or "authored",
+        route=reply_route(metadata),
     )
 
 

@@ -1,11 +1,11 @@
 """Starts, health-checks and stops the processes that serve a Bridge bot on loopback.
 
 `bridge run` and the integration tests use the same code, so what the tests start is what a
-user runs: a real Rasa server (REST + socket.io), a real rasa-sdk action server and the
-chat page. The action server runs only for a project with custom actions (an `actions`
-package, see bot/project.py). However `bridge run` ends (Ctrl-C, SIGTERM, SIGKILL, a crash), its
-children end with it and free their ports: `stop` on the way out, the kernel's parent-death
-signal when there is no way out.
+user runs: a real Rasa server (REST + socket.io), a real rasa-sdk action server, the
+chat page and the support team's review console. The action server runs only for a project
+with custom actions (an `actions` package, see bot/project.py). However `bridge run` ends
+(Ctrl-C, SIGTERM, SIGKILL, a crash), its children end with it and free their ports: `stop`
+on the way out, the kernel's parent-death signal when there is no way out.
 """
 
 from __future__ import annotations
@@ -158,9 +158,23 @@ class ServedProcess:
             self.process.wait()
 
 
+def console_process(endpoints: Path, port: int, log_dir: Path) -> ServedProcess:
+    """The review console (`bridge console`) on 127.0.0.1:`port`.
+
+    It reads the same endpoints file as the Rasa server: its tracker store and its translation
+    memory are the ones the bot writes.
+    """
+    return ServedProcess(
+        "review console",
+        [sys.executable, "-m", "bot.cli.main", "console", "--port", str(port), "--endpoints", str(endpoints)],
+        f"http://127.0.0.1:{port}/login",
+        log_dir / "console.log",
+    )
+
+
 @dataclass
 class BotStack:
-    """The Rasa server, the action server and the chat page of one bot.
+    """The Rasa server, the action server, the chat page and the review console of one bot.
 
     Example:
         >>> stack = BotStack.for_project(Path("."), model=Path("models/bridge-demo-shop.tar.gz"))
@@ -180,6 +194,7 @@ class BotStack:
     env: dict[str, str] = field(default_factory=dict)
     processes: list[ServedProcess] = field(default_factory=list)
     credentials: Path | None = None  # the project's credentials.yml when None
+    console_port: int | None = None  # the review console (`bridge console`) is started when set
 
     @property
     def rasa_url(self) -> str:
@@ -188,6 +203,10 @@ class BotStack:
     @property
     def chat_url(self) -> str | None:
         return f"http://127.0.0.1:{self.chat_port}/" if self.chat_port else None
+
+    @property
+    def console_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.console_port}/" if self.console_port else None
 
     @classmethod
     def for_project(
@@ -198,6 +217,7 @@ class BotStack:
         action_port: int = 5055,
         chat_port: int | None = 8080,
         env: dict[str, str] | None = None,
+        console_port: int | None = 8090,
     ) -> BotStack:
         """The stack of the project in `project_dir` with its own endpoints.yml, logging to var/logs."""
         project_dir = Path(project_dir)
@@ -210,6 +230,7 @@ class BotStack:
             chat_port=chat_port,
             log_dir=project_dir / "var" / "logs",
             env=dict(env or {}),
+            console_port=console_port,
         )
 
     @property
@@ -265,11 +286,13 @@ class BotStack:
                     self.log_dir / "chat_page.log",
                 )
             )
+        if self.console_port:
+            served.append(console_process(self.endpoints, self.console_port, self.log_dir))
         return served
 
     def start(self, timeout: float = 300.0) -> None:
         """Starts every part and waits until all answer; on failure stops them and says why."""
-        ports = (self.rasa_port, self.action_port if self.serves_actions else None, self.chat_port)
+        ports = (self.rasa_port, self.action_port if self.serves_actions else None, self.chat_port, self.console_port)
         taken = [port for port in ports if port and port_is_taken(port)]
         if taken:
             raise ServerStartError(

@@ -97,7 +97,7 @@ def test_a_translated_reply_shows_next_to_its_source_text_with_its_route(agent_c
     assert (bot["text"], bot["source_text"]) == ("Qual é o número da sua encomenda?", "What is your order number?")
     assert (bot["route"], bot["language"], bot["source_language"]) == ("mt:bergamot", "pt", "en")
     page = agent_client.get("/conversations/mt-pt").text
-    assert "mt:bergamot" in page and "source (en): What is your order number?" in page
+    assert "mt:bergamot" in page and "source (en)</span>What is your order number?" in page
     assert "by lexicon" in page
 
 

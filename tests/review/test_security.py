@@ -6,15 +6,18 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.helpers.sample_conversations import SCRIPT_TEXT
-from tests.review.conftest import AGENT_EMAIL, form_csrf_token, log_in
+from tests.review.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, AGENT_EMAIL, form_csrf_token, log_in
 
-PAGES = ["/", "/conversations/kb-en", "/agents"]
+PAGES = ["/", "/conversations/kb-en", "/agents", "/dashboard"]
 APIS = [
     ("GET", "/api/me"),
     ("GET", "/api/conversations"),
     ("GET", "/api/conversations/kb-en"),
     ("GET", "/api/agents"),
     ("POST", "/api/agents"),
+    ("GET", "/api/dashboard"),
+    ("POST", "/api/translations"),
+    ("DELETE", "/api/translations/1"),
 ]
 
 
@@ -116,3 +119,39 @@ def test_a_script_from_a_customer_is_shown_as_text(agent_client: TestClient):
     assert "<b>Which order?</b>" not in agent_client.get("/conversations/script-en").text
     turns = agent_client.get("/api/conversations/script-en").json()["turns"]
     assert turns[0]["text"] == SCRIPT_TEXT
+
+
+def test_a_visitor_cannot_post_a_translation_form(client: TestClient):
+    response = client.post("/conversations/mt-pt/translations", data={"event_id": "1", "text": "Olá"})
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_translation_corrections_need_the_csrf_token(agent_client: TestClient):
+    body = {"sender_id": "mt-pt", "event_id": 1, "text": "Qual é o número do seu pedido?"}
+    for headers in ({}, {"X-CSRF-Token": "forged"}):
+        response = agent_client.post("/api/translations", json=body, headers=headers)
+        assert response.status_code == 403 and "CSRF" in response.json()["error"]
+    for data in ({"event_id": "1", "text": "Olá"}, {"event_id": "1", "text": "Olá", "csrf_token": "forged"}):
+        assert agent_client.post("/conversations/mt-pt/translations", data=data).status_code == 403
+
+
+def test_only_an_admin_withdraws_a_translation_correction(translating_client: TestClient, console_translations):
+    client = translating_client
+    entry = console_translations.memory.add_translation("Thanks for waiting.", "Obrigado pela espera.", "en", "pt")
+    log_in(client, AGENT_EMAIL, "agent-password-1")
+    token = form_csrf_token(client, "/")
+    response = client.delete(f"/api/translations/{entry.id}", headers={"X-CSRF-Token": token})
+    assert response.status_code == 403 and "admin role" in response.json()["error"]
+    client.post("/logout", data={"csrf_token": token})
+    log_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    token = form_csrf_token(client, "/")
+    assert client.delete(f"/api/translations/{entry.id}").status_code == 403  # no CSRF token
+    assert client.delete(f"/api/translations/{entry.id}", headers={"X-CSRF-Token": token}).status_code == 200
+    assert client.delete(f"/api/translations/{entry.id}", headers={"X-CSRF-Token": token}).status_code == 404
+    assert console_translations.memory.entries(source_language="en", target_language="pt", kind="human") == []
+
+
+def test_the_dashboard_never_puts_numbers_into_its_page_as_script(agent_client: TestClient):
+    page = agent_client.get("/dashboard?language=%3Cscript%3Ex%3C/script%3E").text
+    assert "<script>x" not in page
+    assert 'data-api="/api/dashboard?language=%3Cscript%3Ex%3C%2Fscript%3E"' in page
