@@ -51,6 +51,7 @@ class BotTurn:
     source_language: str | None
     source_text: str | None
     route: str
+    response: str | None = None  # the domain response it came from (Rasa's `utter_action`)
     kind: str = "bot"
 
 
@@ -99,6 +100,7 @@ def _bot(event_id: int, timestamp: float, data: dict[str, Any]) -> BotTurn:
         source_text=metadata.get("original_text") or text,
         # Replies from before Bridge's NLG (or from other NLGs) carry no route.
         route=metadata.get("translation") or "authored",
+        response=metadata.get("utter_action"),
     )
 
 

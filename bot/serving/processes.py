@@ -180,6 +180,7 @@ class BotStack:
     env: dict[str, str] = field(default_factory=dict)
     processes: list[ServedProcess] = field(default_factory=list)
     credentials: Path | None = None  # the project's credentials.yml when None
+    rasa_token: str | None = None  # the HTTP API's token (`rasa run --auth-token`); no token when None
 
     @property
     def rasa_url(self) -> str:
@@ -250,6 +251,7 @@ class BotStack:
                     "--enable-api",
                     "--cors",
                     "*",
+                    *(["--auth-token", self.rasa_token] if self.rasa_token else []),
                 ],
                 f"{self.rasa_url}/status",
                 self.log_dir / "rasa.log",
