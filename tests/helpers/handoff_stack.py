@@ -21,6 +21,7 @@ from tests.conftest import PROJECT_DIR
 from tests.helpers.fake_platforms import FakeApi, fake_slack, fake_telegram
 
 RASA_TOKEN = "test-rasa-token"
+SLACK_CUSTOMER = "UPORTUGUES"  # a Slack user whose locale is Brazilian Portuguese
 ADMIN = ("admin@handoff.example", "admin-password-1")
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -94,7 +95,11 @@ class HandoffStack:
 
 def start_handoff_stack(model: Path, work: Path, env: dict[str, str] | None = None) -> HandoffStack:
     """Starts the bot (SQLite tracker store) and the console on free loopback ports."""
-    slack, telegram, callback = fake_slack({}).start(), fake_telegram().start(), CallbackReceiver()
+    slack, telegram, callback = (
+        fake_slack({SLACK_CUSTOMER: "pt-BR"}).start(),
+        fake_telegram().start(),
+        CallbackReceiver(),
+    )
     action_port, tracker_db = free_port(), work / "tracker.db"
     endpoints = write_endpoints(PROJECT_DIR / "endpoints.yml", work / "endpoints.yml", action_port, tracker_db)
     queue_url = f"sqlite:///{work / 'handoff.db'}"
