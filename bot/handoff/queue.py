@@ -157,6 +157,21 @@ def claim(engine: Engine, ticket_id: int, agent_id: int, agent_email: str) -> bo
         return result.rowcount == 1
 
 
+def release(engine: Engine, ticket_id: int, agent_id: int) -> bool:
+    """Puts a ticket the agent holds back in the queue (the take-over could not be recorded)."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            handoff_tickets.update()
+            .where(
+                handoff_tickets.c.ticket_id == ticket_id,
+                handoff_tickets.c.status == CLAIMED,
+                handoff_tickets.c.agent_id == agent_id,
+            )
+            .values(status=WAITING, agent_id=None, agent_email=None, claimed_at=None)
+        )
+        return result.rowcount == 1
+
+
 def finish(engine: Engine, ticket_id: int, status: str, agent_id: int | None = None) -> bool:
     """Ends an open ticket with `status` (returned, closed or unavailable); with `agent_id`,
     only if that agent holds it. False when the ticket was not in that state any more."""

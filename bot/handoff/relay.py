@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ import requests
 from sqlalchemy.engine import Engine
 
 from bot.handoff import queue
-from bot.handoff.rasa_api import RasaConversations
+from bot.handoff.rasa_api import RasaConversations, RasaUnavailable
 from bot.handoff.settings import HandoffSettings
 from bot.review.accounts import Agent
 from bot.review.transcript import BotTurn, CustomerTurn, load_transcript
@@ -71,13 +72,26 @@ class HandoffRelay:
         queue_engine: Engine,
         tracker_engine: Engine,
         rasa: RasaConversations,
-        pipeline: TranslationPipeline | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> None:
+        """:param translation: the bot's `nlg: translation:` settings (None: no translation);
+        the pipeline is built on first use, so a console that never hands off loads no model."""
         self.settings = settings
         self.queue_engine = queue_engine
         self.tracker_engine = tracker_engine
         self.rasa = rasa
-        self.pipeline = pipeline
+        self.translation = translation
+        self._pipeline: TranslationPipeline | None = None
+        self._pipeline_lock = threading.Lock()
+
+    @property
+    def pipeline(self) -> TranslationPipeline | None:
+        """The bot's translation pipeline: the same memory, glossary and backends."""
+        if self._pipeline is None and self.translation:
+            with self._pipeline_lock:
+                if self._pipeline is None:
+                    self._pipeline = TranslationPipeline.from_settings(self.translation)
+        return self._pipeline
 
     # Languages -------------------------------------------------------------------------
 
@@ -128,7 +142,11 @@ class HandoffRelay:
         ticket = queue.get_ticket(self.queue_engine, ticket_id)
         if not queue.claim(self.queue_engine, ticket_id, agent.id, agent.email):
             return False
-        self.rasa.append_events(ticket.sender_id, [_slot("handoff_agent", agent.email)])
+        try:
+            self.rasa.append_events(ticket.sender_id, [_slot("handoff_agent", agent.email)])
+        except RasaUnavailable:
+            queue.release(self.queue_engine, ticket_id, agent.id)  # the claim stands only if recorded
+            raise
         return True
 
     def take_over(self, sender_id: str, agent: Agent) -> int:

@@ -38,7 +38,6 @@ from bot.handoff.rasa_api import RasaConversations, RasaUnavailable
 from bot.handoff.relay import HandoffError, HandoffRelay, NeedsConfirmation
 from bot.handoff.settings import HandoffSettings
 from bot.review.security import requires_login
-from bot.translation.pipeline import TranslationPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ def start_handoff(
         queue.queue_engine(settings.db_url),
         tracker_engine,
         RasaConversations(settings.rasa_urls, settings.rasa_token),
-        TranslationPipeline.from_settings(translation) if translation else None,
+        translation or None,
     )
     app.state.handoff = relay
     return relay
