@@ -117,14 +117,15 @@ def _render(request: Request, name: str, context: dict) -> Response:
     return request.app.state.templates.TemplateResponse(request, name, context)
 
 
-async def _json_body(request: Request) -> dict:
+async def _with_body(request: Request, call) -> Response:
+    """Runs `call(body)` guarded, once the request's body is a JSON object (else 400)."""
     try:
         body = await request.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise HandoffError("Send a JSON object.")
-    return body
+        return JSONResponse({"error": "Send a JSON object."}, 400)
+    return await _guarded(call, body)
 
 
 async def _guarded(call, *args) -> Response:
@@ -174,11 +175,7 @@ async def api_take_over(request: Request) -> Response:
             raise HandoffError('Send {"sender_id": "<conversation id>"}.')
         return JSONResponse({"ticket_id": relay.take_over(sender_id, agent)}, 201)
 
-    try:
-        body = await _json_body(request)
-    except HandoffError as error:
-        return JSONResponse({"error": str(error)}, 400)
-    return await _guarded(take_over, body)
+    return await _with_body(request, take_over)
 
 
 @requires_login()
@@ -221,28 +218,20 @@ async def api_messages(request: Request) -> Response:
 @requires_login()
 async def api_send(request: Request) -> Response:
     relay, agent, ticket_id = _relay(request), request.state.agent, request.path_params["ticket_id"]
-    try:
-        body = await _json_body(request)
-    except HandoffError as error:
-        return JSONResponse({"error": str(error)}, 400)
 
-    def send() -> Response:
+    def send(body: dict) -> Response:
         delivered = relay.send(ticket_id, agent, str(body.get("text") or ""), bool(body.get("send_untranslated")))
         return JSONResponse(asdict(delivered), 201)
 
-    return await _guarded(send)
+    return await _with_body(request, send)
 
 
 @requires_login()
 async def api_hand_back(request: Request) -> Response:
     relay, agent, ticket_id = _relay(request), request.state.agent, request.path_params["ticket_id"]
-    try:
-        body = await _json_body(request)
-    except HandoffError as error:
-        return JSONResponse({"error": str(error)}, 400)
 
-    def hand_back() -> Response:
+    def hand_back(body: dict) -> Response:
         relay.hand_back(ticket_id, agent, close=bool(body.get("close")))
         return JSONResponse({"ticket_id": ticket_id, "status": "closed" if body.get("close") else "returned"})
 
-    return await _guarded(hand_back)
+    return await _with_body(request, hand_back)
