@@ -46,8 +46,9 @@ def hand_off(
     return [*events, SlotSet("handoff_wait_minutes", str(settings.wait_minutes)), ConversationPaused()]
 
 
-class _HandoffAction(Action):
-    """Holds the settings and the queue's engine, created on first use (never at import)."""
+class HandoffSettingsMixin:
+    """The settings and the queue's engine of a hand-off action, created on first use (never at
+    import). Not an Action itself: rasa-sdk registers every Action subclass by its name."""
 
     def __init__(self, settings: HandoffSettings | None = None) -> None:
         self._settings = settings
@@ -63,7 +64,7 @@ class _HandoffAction(Action):
         return queue.queue_engine(self.settings.db_url)
 
 
-class ActionHandoffToHuman(_HandoffAction):
+class ActionHandoffToHuman(HandoffSettingsMixin, Action):
     """The customer asked for a person (or a story offers one): hand off, reason = the intent."""
 
     def name(self) -> str:
@@ -86,7 +87,7 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
-class ActionFallbackOrHandoff(_HandoffAction):
+class ActionFallbackOrHandoff(HandoffSettingsMixin, Action):
     """Asks to rephrase; after BRIDGE_HANDOFF_AFTER_FALLBACKS misunderstandings in a row, hands off."""
 
     def name(self) -> str:

@@ -67,9 +67,9 @@ class RasaConversations:
 
     def execute(self, conversation_id: str, action: str) -> dict[str, Any]:
         """Runs `action` now and sends what it says on the customer's latest channel; returns
-        Rasa's answer: the tracker, and for channels without push (REST) the messages."""
+        Rasa's answer, whose `messages` are those of channels without push (REST)."""
         return self._post(
             f"/conversations/{quote(conversation_id, safe='')}/execute",
             {"name": action},
-            {"output_channel": "latest", "include_events": "ALL"},
+            {"output_channel": "latest", "include_events": "NONE"},
         )

@@ -245,21 +245,16 @@ class HandoffRelay:
         answer = self.rasa.execute(ticket.sender_id, AGENT_MESSAGE)
         self.rasa.append_events(ticket.sender_id, [_slot("handoff_agent_text", None)])
         self._report_to_rest_callback(ticket, answer.get("messages"))
+        # Rasa's execute answer carries the tracker as it was before the action: read the stored one.
         sent = [
-            e
-            for e in (answer.get("tracker") or {}).get("events") or []
-            if e.get("event") == "bot" and (e.get("metadata") or {}).get("utter_action") == AGENT_MESSAGE
+            t
+            for t in load_transcript(self.tracker_engine, ticket.sender_id) or []
+            if isinstance(t, BotTurn) and t.response == AGENT_MESSAGE
         ]
         if not sent:
             raise HandoffError("Rasa ran the agent message but recorded no reply; see the Rasa server's log.")
-        metadata = sent[-1].get("metadata") or {}
-        return Delivered(
-            text=sent[-1].get("text") or "",
-            language=metadata.get("language"),
-            route=metadata.get("translation") or "authored",
-            source_text=metadata.get("original_text") or text,
-            source_language=metadata.get("source_language"),
-        )
+        last = sent[-1]
+        return Delivered(last.text, last.language, last.route, last.source_text or text, last.source_language)
 
     def _report_to_rest_callback(self, ticket: queue.Ticket, messages: list[dict[str, Any]] | None) -> None:
         """REST customers have no open connection: their messages go to the callback URL."""

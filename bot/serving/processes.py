@@ -253,7 +253,8 @@ class BotStack:
                     "*",
                     *(["--auth-token", self.rasa_token] if self.rasa_token else []),
                 ],
-                f"{self.rasa_url}/status",
+                # With a token, /status needs it too.
+                f"{self.rasa_url}/status" + (f"?token={self.rasa_token}" if self.rasa_token else ""),
                 self.log_dir / "rasa.log",
                 refusal_status=409,
             )

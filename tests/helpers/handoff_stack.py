@@ -70,6 +70,10 @@ class HandoffStack:
         return self.bot.rasa_url
 
     @property
+    def rasa_token(self) -> str | None:
+        return self.bot.rasa_token
+
+    @property
     def console_url(self) -> str:
         return f"http://127.0.0.1:{self.console_port}"
 
