@@ -1,19 +1,25 @@
 """Hand-off end to end on real servers: a Korean customer with an English agent (no backend for
-the pair), REST with its callback, Slack and Telegram against their fake APIs, and two agents
-claiming one conversation at once."""
+the pair), REST with its callback, Slack and Telegram against their fake APIs, two agents
+claiming one conversation at once, an agent's take-over, and a ticket nobody claims in time."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
+from bot.handoff import queue
+from bot.handoff.rasa_api import RasaConversations
+from bot.handoff.relay import HandoffRelay
+from bot.handoff.settings import HandoffSettings
 from tests.channels.test_telegram import post_update
 from tests.helpers.channel_clients import SocketIOCustomer
 from tests.helpers.demo_domain import authored
-from tests.helpers.handoff_stack import SLACK_CUSTOMER
+from tests.helpers.handoff_stack import RASA_TOKEN, SLACK_CUSTOMER
 from tests.helpers.rasa_server import send, tracker
 from tests.helpers.slack_requests import message_event, post_to_slack_webhook
 from tests.helpers.telegram_requests import new_chat_id, text_update
@@ -171,3 +177,38 @@ def test_two_agents_claiming_at_once_one_wins_and_the_other_is_told_who(handoff_
     assert winner in loser.json()["error"]
     holders = [e["value"] for e in tracker(handoff_stack, sender)["events"] if e.get("name") == "handoff_agent"]
     assert holders == [winner]  # the tracker records one take-over
+
+
+def test_an_agent_takes_a_conversation_over_and_the_bot_stays_quiet_until_the_hand_back(handoff_stack, domain):
+    sender = f"rest-takeover-{uuid.uuid4().hex[:8]}"
+    assert send(handoff_stack, sender, "Esqueci minha senha e agora não consigo entrar na conta", {"language": "pt"})
+    agent = handoff_stack.agent(agent_email("takeover"), "en")
+    taken = agent.post("/api/handoffs/take-over", {"sender_id": sender})
+    assert taken.status_code == 201, taken.text
+    assert send(handoff_stack, sender, "Ainda não consegui entrar") == []  # the bot is paused
+    ticket = agent.get(f"/api/handoffs/{taken.json()['ticket_id']}/messages").json()["ticket"]
+    assert (ticket["reason"], ticket["status"], ticket["agent_email"]) == ("agent_takeover", "claimed", agent.email)
+    assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/hand-back", {}).status_code == 200
+    assert send(handoff_stack, sender, "Esqueci minha senha e agora não consigo entrar na conta") == [
+        authored(domain, "utter_password_reset", "pt")
+    ]
+
+
+def test_nobody_claiming_in_time_tells_the_customer_and_the_bot_resumes(handoff_stack, domain):
+    sender = f"rest-unclaimed-{uuid.uuid4().hex[:8]}"
+    send(handoff_stack, sender, "Quero falar com um atendente humano, por favor", {"language": "pt"})
+    settings = HandoffSettings(db_url=handoff_stack.queue_url, claim_minutes=15)
+    relay = HandoffRelay(
+        settings,
+        queue.queue_engine(settings.db_url),
+        sa.create_engine(f"sqlite:///{handoff_stack.tracker_db}"),
+        RasaConversations([handoff_stack.rasa_url], RASA_TOKEN),
+    )
+    ticket_id = int(tracker(handoff_stack, sender)["slots"]["handoff_ticket_id"])
+    assert ticket_id not in relay.expire_unclaimed(queue.utc_now())  # not late yet
+    assert ticket_id in relay.expire_unclaimed(queue.utc_now() + dt.timedelta(minutes=16))
+    told = [e["text"] for e in tracker(handoff_stack, sender)["events"] if e["event"] == "bot"][-1]
+    assert told == authored(domain, "utter_handoff_unavailable", "pt", handoff_ticket_id=str(ticket_id))
+    assert send(handoff_stack, sender, "Esqueci minha senha e agora não consigo entrar na conta") == [
+        authored(domain, "utter_password_reset", "pt")
+    ]
