@@ -1,4 +1,4 @@
-"""The demo shop's database: orders and hand-off tickets, through SQLAlchemy.
+"""The demo shop's database: its orders, through SQLAlchemy (hand-off tickets: bot/handoff/queue.py).
 
 SQLite by default (var/shop.db); any SQLAlchemy URL in BRIDGE_SHOP_DB_URL works, e.g. a
 PostgreSQL database in production. Engines are created on first use, never at import.
@@ -25,18 +25,6 @@ orders = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # processing|shipped|delivered|cancelled
     sa.Column("delivery_date", sa.Date, nullable=True),
     sa.Column("customer_email", sa.String(254), nullable=False),
-)
-
-handoff_tickets = sa.Table(
-    "handoff_tickets",
-    metadata,
-    sa.Column("ticket_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-    sa.Column("language", sa.String(8), nullable=True),
-    sa.Column("reason", sa.String(64), nullable=False),
-    sa.Column("last_message", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, default="open"),
 )
 
 ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled")
@@ -77,25 +65,3 @@ class OrderRepository:
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(orders).where(orders.c.order_id == order_id)).first()
         return Order(row.order_id, row.status, row.delivery_date) if row else None
-
-
-class HandoffRepository:
-    """Opens hand-off tickets that the support team's console picks up."""
-
-    def __init__(self, url: str | None = None) -> None:
-        self.engine = engine_for(url or shop_db_url())
-
-    def open_ticket(self, sender_id: str, language: str | None, reason: str, last_message: str | None) -> int:
-        """Records that a customer wants a human; returns the ticket number."""
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                handoff_tickets.insert().values(
-                    sender_id=sender_id,
-                    language=language,
-                    reason=reason,
-                    last_message=last_message,
-                    created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-                    status="open",
-                )
-            )
-            return int(result.inserted_primary_key[0])

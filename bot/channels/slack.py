@@ -177,6 +177,16 @@ class SlackEventsOutput(OutputChannel):
         await self._post(**json_message)
 
 
+class SlackPushOutput(SlackEventsOutput):
+    """Messages pushed outside a turn (an agent's reply): Bridge's Slack conversation id is the
+    user's id, and Slack's chat.postMessage delivers a message addressed to a user id in the
+    user's direct conversation with the app."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.channel, self.thread_ts = recipient_id, None
+        await super().send_response(recipient_id, message)
+
+
 class SlackEventsInput(PlatformWebhookInput):
     """Slack Events API webhook (see the module docstring)."""
 
@@ -319,6 +329,10 @@ class SlackEventsInput(PlatformWebhookInput):
             on_new_message, actions[0]["value"], user_id, channel, thread_ts, {"action_id": actions[0].get("action_id")}
         )
         return response.text("")
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Where Rasa sends messages pushed through its HTTP API (`output_channel=latest`)."""
+        return SlackPushOutput(self.client, "", None) if self.settings else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if self.settings is None:

@@ -126,6 +126,15 @@ class TelegramChatOutput(OutputChannel):
         await self.api.call("sendMessage", **{"chat_id": self.chat_id, **json_message})
 
 
+class TelegramPushOutput(TelegramChatOutput):
+    """Messages pushed outside a turn (an agent's reply): Bridge's Telegram conversation id is
+    the chat's id."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.chat_id = recipient_id
+        await super().send_response(recipient_id, message)
+
+
 class TelegramWebhookInput(PlatformWebhookInput):
     """Telegram Bot API webhook (see the module docstring)."""
 
@@ -217,6 +226,10 @@ class TelegramWebhookInput(PlatformWebhookInput):
             return response.text(f"refused: {error}")
         await self._turn(on_new_message, text, chat, message.get("from") or {}, update_id)
         return response.text("")
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Where Rasa sends messages pushed through its HTTP API (`output_channel=latest`)."""
+        return TelegramPushOutput(self.api, "") if self.settings else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if self.settings is None:

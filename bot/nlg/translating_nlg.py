@@ -21,6 +21,14 @@ its language: the knowledge-base action sends
 and the response's single variant `text: "{answer}"` is then translated from
 `answer_language`; `answer_id` and `score` are copied into the message.
 
+A response filled from a slot names the slot holding its text's language in its metadata, and
+may name its own notice for the fallback path (the live hand-off's agent message does both):
+
+    utter_agent_message:
+    - text: "{handoff_agent_text}"
+      metadata: {text_language_slot: handoff_agent_language,
+                 untranslated_notice: utter_agent_untranslated_notice}
+
 Each message records `language` (the customer's), `source_language`, `translation` (the
 path) and, when translated, `original_text`; Rasa stores these in the bot event's metadata.
 
@@ -61,6 +69,9 @@ FILLED_KEYS = ("text", "image", "custom", "buttons", "attachment", "quick_replie
 TEXT_LANGUAGE_ARGUMENT = "answer_language"
 COPIED_ARGUMENTS = ("answer_id", "score")
 SETTINGS_KEYS = {"default_language", "source_language", "translation"}
+# Keys of a response's `metadata` read here (see the module docstring).
+TEXT_LANGUAGE_SLOT = "text_language_slot"
+UNTRANSLATED_NOTICE = "untranslated_notice"
 
 
 def resolve_language(tracker: DialogueStateTracker, default_language: str) -> str:
@@ -133,6 +144,9 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
         language = resolve_language(tracker, self.default_language)
         filled_slots = tracker.current_slot_values()
         values = {**filled_slots, **kwargs}
+        response_metadata = self._response_metadata(utter_action)
+        if TEXT_LANGUAGE_ARGUMENT not in kwargs and filled_slots.get(response_metadata.get(TEXT_LANGUAGE_SLOT)):
+            kwargs = {**kwargs, TEXT_LANGUAGE_ARGUMENT: filled_slots[response_metadata[TEXT_LANGUAGE_SLOT]]}
         text_language = kwargs.get(TEXT_LANGUAGE_ARGUMENT) or self.source_language
 
         response = None
@@ -154,7 +168,8 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
             response = self._filled(source, values)
             translation = await self._translate_response(response, text_language, language)
             if translation.path == PATH_FALLBACK:
-                self._add_notice(response, language, filled_slots, output_channel)
+                notice = response_metadata.get(UNTRANSLATED_NOTICE) or TRANSLATION_NOTICE
+                self._add_notice(response, language, filled_slots, output_channel, notice)
 
         response["language"] = language
         response["source_language"] = translation.source_language
@@ -165,6 +180,13 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
             if key in kwargs:
                 response[key] = kwargs[key]
         return response
+
+    def _response_metadata(self, utter_action: str) -> dict[str, Any]:
+        """The `metadata` of the response's first variant that has one (Rasa passes it along)."""
+        for variant in self.responses.get(utter_action) or []:
+            if isinstance(variant.get("metadata"), dict):
+                return variant["metadata"]
+        return {}
 
     @staticmethod
     def _is_unconditioned(response: dict[str, Any]) -> bool:
@@ -205,9 +227,14 @@ class TranslatingNLG(TemplatedNaturalLanguageGenerator):
         return results[0]
 
     def _add_notice(
-        self, response: dict[str, Any], language: str, filled_slots: dict[str, Any], output_channel: str
+        self,
+        response: dict[str, Any],
+        language: str,
+        filled_slots: dict[str, Any],
+        output_channel: str,
+        notice_response: str = TRANSLATION_NOTICE,
     ) -> None:
         """Appends the short notice, in the customer's language, that the text is not."""
-        notice = self._variant(TRANSLATION_NOTICE, language, filled_slots, output_channel)
+        notice = self._variant(notice_response, language, filled_slots, output_channel)
         if notice and response.get("text"):
             response["text"] = f"{response['text']}\n{notice['text']}"

@@ -37,6 +37,7 @@ from bot.review.conversation_list import (
 )
 from bot.review.dashboard import dashboard
 from bot.review.database import create_console_tables, create_engine
+from bot.review.handoff import install_handoff
 from bot.review.security import csrf_is_valid, csrf_token, current_agent, requires_login
 from bot.review.settings import ConsoleSettings
 from bot.review.summaries import refresh_summaries
@@ -114,6 +115,7 @@ def create_app(
     app.state.templates = templates
     app.state.refresh_lock = threading.Lock()
     app.state.translations = translations or ConsoleTranslations(settings.translation)
+    install_handoff(app, tracker)
     return app
 
 

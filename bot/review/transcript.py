@@ -51,6 +51,7 @@ class BotTurn:
     source_language: str | None
     source_text: str | None
     route: str
+    response: str | None = None  # the domain response it came from (Rasa's `utter_action`)
     kind: str = "bot"
 
 
@@ -104,6 +105,7 @@ def _bot(event_id: int, timestamp: float, data: dict[str, Any]) -> BotTurn:
         # An untranslated reply is its own source text.
         source_text=metadata.get("original_text") or text,
         route=reply_route(metadata),
+        response=metadata.get("utter_action"),
     )
 
 

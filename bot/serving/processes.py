@@ -195,6 +195,7 @@ class BotStack:
     processes: list[ServedProcess] = field(default_factory=list)
     credentials: Path | None = None  # the project's credentials.yml when None
     console_port: int | None = None  # the review console (`bridge console`) is started when set
+    rasa_token: str | None = None  # the HTTP API's token (`rasa run --auth-token`); no token when None
 
     @property
     def rasa_url(self) -> str:
@@ -271,8 +272,10 @@ class BotStack:
                     "--enable-api",
                     "--cors",
                     "*",
+                    *(["--auth-token", self.rasa_token] if self.rasa_token else []),
                 ],
-                f"{self.rasa_url}/status",
+                # With a token, /status needs it too.
+                f"{self.rasa_url}/status" + (f"?token={self.rasa_token}" if self.rasa_token else ""),
                 self.log_dir / "rasa.log",
                 refusal_status=409,
             )

@@ -20,6 +20,8 @@ def send(stack, sender: str, text: str, metadata: dict | None = None) -> list[st
 
 
 def tracker(stack, sender: str) -> dict:
-    """The conversation's tracker as the server's HTTP API returns it."""
-    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30) as response:
+    """The conversation's tracker as the server's HTTP API returns it (with the stack's token, if any)."""
+    token = getattr(stack, "rasa_token", None)
+    url = f"{stack.rasa_url}/conversations/{sender}/tracker" + (f"?token={token}" if token else "")
+    with urllib.request.urlopen(url, timeout=30) as response:
         return json.loads(response.read())

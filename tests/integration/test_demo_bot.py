@@ -64,13 +64,17 @@ def test_order_number_alone_keeps_the_conversation_language(bot_stack, domain):
 def test_handoff_opens_a_ticket_and_answers_in_korean(bot_stack, domain, shop_db_url):
     sender = f"it-ko-human-{uuid.uuid4().hex[:8]}"
     replies = send(bot_stack, sender, "사람 상담원과 직접 이야기하고 싶어요")
+    # The bot_stack's action server keeps its tickets in the shop database (no BRIDGE_HANDOFF_DB_URL).
     engine = sa.create_engine(shop_db_url)
     with engine.connect() as connection:
         ticket = connection.execute(
             sa.text("SELECT ticket_id, language FROM handoff_tickets WHERE sender_id = :s"), {"s": sender}
         ).one()
     assert ticket.language == "ko"
-    assert replies == [authored(domain, "utter_handoff", "ko", ticket_id=str(ticket.ticket_id))]
+    assert replies == [
+        authored(domain, "utter_handoff", "ko", ticket_id=str(ticket.ticket_id)),
+        authored(domain, "utter_handoff_wait_time", "ko", handoff_wait_minutes="5"),
+    ]
 
 
 def test_bot_messages_record_language_and_translation_path(bot_stack):
