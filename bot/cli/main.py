@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import secrets
 import signal
 import sys
 import time
@@ -91,7 +93,11 @@ def cmd_run(args: argparse.Namespace) -> None:
     from bot.serving.processes import BotStack
 
     project = Path.cwd()
-    stack = BotStack.for_project(project, cmd_train(args), chat_port=args.port, console_port=args.console_port or None)
+    # Rasa's HTTP API (conversations, take-over from the console) answers only with this token.
+    token = os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
+    stack = BotStack.for_project(
+        project, cmd_train(args), chat_port=args.port, console_port=args.console_port or None, rasa_token=token
+    )
     parts = "the action server, the Rasa server" if stack.serves_actions else "the Rasa server"
     console = " and the review console" if stack.console_port else ""
     print(f"bridge: starting {parts}, the chat page{console} ...", flush=True)

@@ -92,6 +92,7 @@ class ServedProcess:
     ready_url: str
     log_path: Path
     process: subprocess.Popen | None = None
+    own_env: dict[str, str] = field(default_factory=dict)  # variables only this process gets
 
     def start(self, cwd: Path, env: dict[str, str]) -> None:
         """Starts the process in its own process group, logging to `log_path`; on Linux it is
@@ -102,7 +103,7 @@ class ServedProcess:
             self.process = subprocess.Popen(
                 self.command,
                 cwd=cwd,
-                env=env,
+                env={**env, **self.own_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -158,17 +159,22 @@ class ServedProcess:
             self.process.wait()
 
 
-def console_process(endpoints: Path, port: int, log_dir: Path) -> ServedProcess:
+def console_process(
+    endpoints: Path, port: int, log_dir: Path, rasa_url: str | None = None, rasa_token: str | None = None
+) -> ServedProcess:
     """The review console (`bridge console`) on 127.0.0.1:`port`.
 
     It reads the same endpoints file as the Rasa server: its tracker store and its translation
-    memory are the ones the bot writes.
+    memory are the ones the bot writes. Given the Rasa server's URL and API token, agents can
+    take conversations over from it (docs/handoff.md).
     """
+    own_env = {"BRIDGE_RASA_URLS": rasa_url, "BRIDGE_RASA_TOKEN": rasa_token} if rasa_url and rasa_token else {}
     return ServedProcess(
         "review console",
         [sys.executable, "-m", "bot.cli.main", "console", "--port", str(port), "--endpoints", str(endpoints)],
         f"http://127.0.0.1:{port}/login",
         log_dir / "console.log",
+        own_env=own_env,
     )
 
 
@@ -219,6 +225,7 @@ class BotStack:
         chat_port: int | None = 8080,
         env: dict[str, str] | None = None,
         console_port: int | None = 8090,
+        rasa_token: str | None = None,
     ) -> BotStack:
         """The stack of the project in `project_dir` with its own endpoints.yml, logging to var/logs."""
         project_dir = Path(project_dir)
@@ -232,6 +239,7 @@ class BotStack:
             log_dir=project_dir / "var" / "logs",
             env=dict(env or {}),
             console_port=console_port,
+            rasa_token=rasa_token,
         )
 
     @property
@@ -290,7 +298,9 @@ class BotStack:
                 )
             )
         if self.console_port:
-            served.append(console_process(self.endpoints, self.console_port, self.log_dir))
+            served.append(
+                console_process(self.endpoints, self.console_port, self.log_dir, self.rasa_url, self.rasa_token)
+            )
         return served
 
     def start(self, timeout: float = 300.0) -> None:
