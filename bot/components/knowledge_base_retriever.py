@@ -104,6 +104,10 @@ class KnowledgeBaseRetriever(GraphComponent):
             "calibration": "training_data/nlu",
             # Share of the answer text's similarity in an answer's score (0 = questions only).
             "answer_weight": 0.35,
+            # Weight of the answer classifier's log-probability in an answer's score (0 = off):
+            # a classifier over the store's own vectors that tells neighbouring answers apart
+            # (bot/knowledge/answer_classifier.py; bench answers measured it on its dev split).
+            "classifier_weight": 0.1,
             # Minimum score of the best answer for the bot to answer with it (bench/kb.py
             # shows how answered-correctly / answered-wrongly / declined move with it).
             "threshold": 0.42,
@@ -153,6 +157,7 @@ class KnowledgeBaseRetriever(GraphComponent):
             "ambiguity_margin",
             "both_fit_above",
             "answer_weight",
+            "classifier_weight",
         ):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
@@ -221,7 +226,9 @@ class KnowledgeBaseRetriever(GraphComponent):
                 f"KnowledgeBaseRetriever: {config['store_dir']} differs from {config['source']} (edited "
                 f"since the last build, or extended with `bridge kb add`). Run `bridge kb build` to rebuild it."
             )
-        retriever = AnswerRetriever(store, config["model_path"], config["threads"], config["answer_weight"])
+        retriever = AnswerRetriever(
+            store, config["model_path"], config["threads"], config["answer_weight"], config["classifier_weight"]
+        )
         try:
             return retriever.open()
         except (EncoderNotFoundError, KnowledgeBaseNotBuiltError):
