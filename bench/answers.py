@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import tempfile
 import time
@@ -54,6 +55,7 @@ SPLITS = ("dev", "test")
 SYSTEMS = ("before", "after")
 # Intents after which the bot has not acted on a question: it declined or said it cannot help.
 DECLINING_INTENTS = (FALLBACK_INTENT, "out_of_scope", DEFAULT_INTENT)
+SECTIONS = ("knowledge_base", "actions", "unanswerable")
 GOALS = {
     "right_at_least": 0.90,
     "wrong_at_most": 0.05,
@@ -72,10 +74,11 @@ class Question:
     text: str
     language: str
     expected: str | None
+    split: str
 
 
-def load_questions(path: Path, split: str) -> list[Question]:
-    """The questions of one split, each section checked for the fields it needs."""
+def load_questions(path: Path, split: str | None = None) -> list[Question]:
+    """The questions of one split (None: both), each section checked for the fields it needs."""
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -88,8 +91,9 @@ def load_questions(path: Path, split: str) -> list[Question]:
                 raise ValueError(f"{path}: {section}[{i}] lacks {missing}")
             if item["split"] not in SPLITS:
                 raise ValueError(f"{path}: {section}[{i}] has split {item['split']!r}; use one of {SPLITS}")
-            if item["split"] == split:
-                questions.append(Question(section, item["text"], item["language"], item[key] if key else None))
+            if split is None or item["split"] == split:
+                expected = item[key] if key else None
+                questions.append(Question(section, item["text"], item["language"], expected, item["split"]))
     if not questions:
         raise ValueError(f"{path}: no questions in split {split!r}")
     return questions
@@ -234,7 +238,12 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
         prog="bridge bench answers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", default="test", choices=SPLITS, help="questions to report (tune on dev only)")
+    parser.add_argument(
+        "--split",
+        default="all",
+        choices=(*SPLITS, "all"),
+        help="questions to ask: dev (tune on it), test (report it) or all (both, in one run, tables for each)",
+    )
     parser.add_argument("--questions", default=str(QUESTIONS), help="the question set (YAML)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads of the classifier while training")
     parser.add_argument("--seed", type=int, default=42, help="seed of the demo split (bench nlu's default)")
@@ -243,9 +252,13 @@ def main(argv: list[str]) -> dict[str, Any]:
         action="store_true",
         help="let Rasa reuse classifiers it trained before on the same data (tuning the knowledge base's settings)",
     )
+    parser.add_argument(
+        "--dump", default=None, help="also write every question's parse result to this JSON file (tuning on dev)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    questions = load_questions(Path(args.questions), args.split)
+    questions = load_questions(Path(args.questions), None if args.split == "all" else args.split)
+    splits = [s for s in SPLITS if any(q.split == s for q in questions)]
     demo = load_nlu_examples(PROJECT_DIR / "training_data" / "nlu")
     demo_train, demo_test = held_out_split(demo, test_per_group=3, seed=args.seed)
     added = knowledge_base_examples()
@@ -272,7 +285,12 @@ def main(argv: list[str]) -> dict[str, Any]:
         held_out = [trained.parse(e.text) for e in demo_test]
         trained.close()
         outcomes = [outcome(q, p) for q, p in zip(questions, parses[system])]
-        rows = question_rows(questions, outcomes)
+        rows = {
+            split: question_rows(
+                [q for q in questions if q.split == split], [o for q, o in zip(questions, outcomes) if q.split == split]
+            )
+            for split in splits
+        }
         nlu = {
             "classifier_accuracy": round(
                 float(np.mean([classifier_intent(p) == e.intent for p, e in zip(held_out, demo_test)])), 4
@@ -290,6 +308,9 @@ def main(argv: list[str]) -> dict[str, Any]:
             "nlu": nlu,
         }
         write_results("answers", results)
+    if args.dump:
+        rows = [{"question": vars(q), **{s: parses[s][i] for s in SYSTEMS}} for i, q in enumerate(questions)]
+        Path(args.dump).write_text(json.dumps(rows, ensure_ascii=False, default=str))
     results["nlg_latency"] = nlg_latency(parses["after"], questions)
     write_results("answers", results)
 
@@ -305,9 +326,10 @@ def main(argv: list[str]) -> dict[str, Any]:
         "unanswerable",
         "unanswerable_declined",
     ]
-    for system in SYSTEMS:
-        print(f"\n{system}: questions of the {args.split} split, share per language")
-        print(format_table(headers, [[r[h] for h in headers] for r in results["systems"][system]["rows"]]))
+    for split in splits:
+        for system in SYSTEMS:
+            print(f"\n{system}: questions of the {split} split, share per language")
+            print(format_table(headers, [[r[h] for h in headers] for r in results["systems"][system]["rows"][split]]))
     print(f"\nDemo held-out messages ({len(demo_test)}): accuracy of the classifier's own intent and of the pipeline's")
     print(
         format_table(
