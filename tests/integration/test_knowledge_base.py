@@ -66,7 +66,7 @@ def test_a_question_no_answer_fits_is_not_answered_from_the_knowledge_base(bot_s
 CUSTOMERS = [
     ("ko", "어느 나라로 배송해 주시나요?", "ship-001"),
     ("ar", "ما المقاس المناسب لطفلة عمرها خمس سنوات؟", "size-007"),
-    ("hi", "क्या शनिवार को भी डिलीवरी होती है?", "ship-009"),
+    ("hi", "क्या आप नॉर्वे में सामान भेजते हैं?", "ship-001"),
 ]
 
 
