@@ -27,12 +27,19 @@ def test_one_answer_has_nothing_to_tell_apart():
 
 
 @pytest.mark.slow
-def test_the_demo_retriever_reports_the_classifiers_probability_and_keeps_hits_best_first(demo_store, encoder_dir):
+def test_a_korean_gift_card_question_gets_the_validity_answer_not_its_neighbour(demo_store, encoder_dir):
+    from bot.components.knowledge_base_retriever import KnowledgeBaseRetriever
     from bot.knowledge.retriever import AnswerRetriever
 
-    with_classifier = AnswerRetriever(demo_store, encoder_dir, classifier_weight=0.1).open()
-    hits = with_classifier.search(["기프트 카드는 얼마 동안 유효한가요?"], k=3, languages=["ko"])[0]
+    # Neither gift-002 (validity) nor gift-006 (scheduling an e-gift card) has this wording;
+    # gift-006 has the only Korean question about gift cards.
+    question = ["기프트 카드는 얼마 동안 유효한가요?"]
+    weight = KnowledgeBaseRetriever.get_default_config()["classifier_weight"]
+    similarity_only = AnswerRetriever(demo_store, encoder_dir).open().search(question, k=3, languages=["ko"])[0]
+    with_classifier = AnswerRetriever(demo_store, encoder_dir, classifier_weight=weight).open()
+    hits = with_classifier.search(question, k=3, languages=["ko"])[0]
     print([(h.entry_id, round(h.score, 3), h.answer_probability) for h in hits])
+    assert similarity_only[0].entry_id == "gift-006"
     assert hits[0].entry_id == "gift-002"
     assert all(0.0 <= h.answer_probability <= 1.0 for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
