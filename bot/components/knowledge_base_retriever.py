@@ -107,7 +107,7 @@ class KnowledgeBaseRetriever(GraphComponent):
             # Weight of the answer classifier's log-probability in an answer's score (0 = off):
             # a classifier over the store's own vectors that tells neighbouring answers apart
             # (bot/knowledge/answer_classifier.py; bench answers measured it on its dev split).
-            "classifier_weight": 0.1,
+            "classifier_weight": 0.3,
             # Minimum score of the best answer for the bot to answer with it (bench/kb.py
             # shows how answered-correctly / answered-wrongly / declined move with it).
             "threshold": 0.42,
