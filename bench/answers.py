@@ -23,7 +23,7 @@ language without a model call, by the answer's per-language version (authored) o
 translation-memory hit (the memory holds an entry for every answer and language), against
 the same call in the answer's own language.
 
-Usage: bridge bench answers [--split test|dev] [--threads N]
+Usage: bridge bench answers [--split all|dev|test] [--threads N] [--cache] [--dump FILE]
 """
 
 from __future__ import annotations
