@@ -112,7 +112,9 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_search(args: argparse.Namespace) -> None:
     from bot.knowledge.retriever import AnswerRetriever
 
-    retriever = AnswerRetriever(_store(args), args.encoder, args.threads, args.answer_weight).open()
+    retriever = AnswerRetriever(
+        _store(args), args.encoder, args.threads, args.answer_weight, args.classifier_weight
+    ).open()
     for hit in retriever.search([args.text], k=args.k)[0]:
         print(
             f"{hit.score:.3f} (question {hit.question_score:.3f})  {hit.entry_id}  [{hit.language}]  "
@@ -128,6 +130,7 @@ CONFIG_DEFAULTS = {
     "threads": "threads",
     "calibration": "calibration",
     "answer_weight": "answer_weight",
+    "classifier_weight": "classifier_weight",
     "source": "source",
 }
 
@@ -187,6 +190,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--endpoints", default="endpoints.yml", help="endpoints.yml whose `nlg: translation:` build/add translate with"
     )
     kb.add_argument("--answer-weight", type=float, help="share of the answer text's similarity in a score (search)")
+    kb.add_argument(
+        "--classifier-weight", type=float, help="weight of the answer classifier's log-probability in a score (search)"
+    )
     commands = kb.add_subparsers(dest="kb_command", required=True)
     build = commands.add_parser("build", help="re-embed and index every entry of the sources")
     build.add_argument("sources", nargs="*", help="source files or folders (default: source in config.yml)")

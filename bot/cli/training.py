@@ -2,9 +2,11 @@
 
 A hash of every input is stored beside the model; an unchanged project reuses the model
 without even starting Rasa. The inputs are the project's config, domain and training data,
-Bridge's own trainable code (from the installed package, so a project made by `bridge
-init` is covered as much as the demo) and the encoder's identity. YAML files are hashed as
-parsed data, so editing a comment does not retrain; other files by their bytes.
+the knowledge-base source files an importer in config.yml trains on (`importers:` entries
+with a `source`, such as KnowledgeBaseImporter), Bridge's own trainable code (from the
+installed package, so a project made by `bridge init` is covered as much as the demo) and
+the encoder's identity. YAML files are hashed as parsed data, so editing a comment does not
+retrain; other files by their bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ import bot
 from bot.project import DATA_DIR, DOMAIN_DIR, model_name, project_environment, read_config
 
 # Bridge's code that shapes a trained model: the components and what they are built from.
-FRAMEWORK_INPUTS = ("components", "language", "models", "message_keys.py")
+FRAMEWORK_INPUTS = (
+    "components",
+    "language",
+    "models",
+    "message_keys.py",
+    "knowledge/source.py",
+    "knowledge/training_importer.py",
+)
 YAML_SUFFIXES = {".yml", ".yaml"}
 
 
@@ -51,10 +60,25 @@ def _canonical_yaml(path: Path) -> bytes:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
+def importer_sources(config: dict) -> list[str]:
+    """The project-relative `source` of every importer in config.yml that has one.
+
+    Example:
+        >>> importer_sources({"importers": [{"name": "KnowledgeBaseImporter", "source": "knowledge_base/demo"}]})
+        ['knowledge_base/demo']
+    """
+    return [
+        str(entry["source"])
+        for entry in config.get("importers") or []
+        if isinstance(entry, dict) and isinstance(entry.get("source"), str)
+    ]
+
+
 def _hashed_inputs(project_dir: Path) -> list[tuple[str, Path]]:
     """(name in the hash, file) of every training input: project files, then Bridge's code."""
     framework = Path(bot.__file__).resolve().parent
-    project = [(str(p.relative_to(project_dir)), p) for p in _files(project_dir, ("config.yml", DATA_DIR))]
+    entries = ("config.yml", DATA_DIR, *importer_sources(read_config(project_dir)))
+    project = [(str(p.relative_to(project_dir)), p) for p in _files(project_dir, entries)]
     code = [(f"bot/{p.relative_to(framework)}", p) for p in _files(framework, FRAMEWORK_INPUTS) if p.suffix == ".py"]
     return project + code
 

@@ -1,20 +1,29 @@
 """Rasa graph component: answers from the knowledge base of historical support answers.
 
 Where it sits and why. The pipeline runs LanguageDetector -> MultilingualIntentClassifier
--> KnowledgeBaseRetriever -> FallbackClassifier. Intents the bot handles with its own
-actions and responses keep priority: the retriever only takes over a turn when
+-> KnowledgeBaseRetriever -> FallbackClassifier. The classifier is trained on what the
+knowledge base answers as the intent `intent_name` (knowledge_base_question;
+bot/knowledge/training_importer.py adds the stored questions to the training data), so
+routing is the classifier's: Rasa's FAQ convention of a retrieval intent with a selector
+that picks the response. This component is the selector. It answers a turn when
 
-  * the classifier is unsure (top confidence below `takeover_below`) or its top intent is
-    one of `takeover_intents` (out_of_scope: "not one of our intents" is exactly what the
-    knowledge base is for), and
+  * the classifier's top intent is `intent_name` or one of `takeover_intents`
+    (out_of_scope: "not one of our intents" is what the knowledge base is for), or the
+    classifier is unsure (top confidence below `takeover_below`), and
   * the best answer's score (question and answer similarity blended, see
     bot/knowledge/retriever.py) is at least `threshold`, and it leads the next answer by
     `ambiguity_margin` (two near-tied answers mean the words matched, not the need);
 or when the message is a near-duplicate of a historical question (question similarity at least
-`near_duplicate_score`) and the classifier is below `keep_intent_above`: a customer asking
-almost exactly what was answered before is stronger evidence than a middling intent score
-(a rewording of a stored question scores far closer to it than unrelated messages score
-to their closest question, while the classifier may still lean to a neighbouring intent).
+`near_duplicate_score`) and the classifier is below `keep_intent_above`.
+
+Where both fit (the classifier gives both the knowledge-base intent and one of the bot's own
+intents at least `both_fit_above`), `priority` is the company's choice: "classifier" lets
+the higher of the two win, "intents" gives the turn to the bot's own intent (its actions
+and responses), "knowledge_base" to a good enough historical answer.
+
+When the classifier routes to the knowledge base but no answer is good enough, the turn keeps
+the intent with `answered: false`, and the action declines (asks to rephrase, offers a human):
+the bot says it does not know rather than send the nearest wrong answer.
 
 It then sets the dedicated intent `intent_name` (knowledge_base_question) and scales the
 classifier's ranking by (1 - confidence) below it, so the FallbackClassifier that follows
@@ -27,8 +36,9 @@ nothing close enough, the message is left alone: a weak classification still fal
 nlu_fallback (the bot asks to rephrase or offers a human), out_of_scope stays out_of_scope.
 
 Every message gets the property `knowledge_base` (in the parse data, hence in the
-transcript): the best answer's id, score, text and language, whether it was used, and the
-top hits, so reviewers see what the knowledge base offered even when it stayed silent.
+transcript): the best answer's id, score, text and language, whether it was used, the route
+and the classifier's own intent, and the top hits, so reviewers see what the knowledge base
+offered even when it stayed silent.
 
 Running it after the classifier (instead of as a separate policy or an action that always
 searches) keeps one decision point in NLU, costs one embedding per turn (the encoder is
@@ -62,6 +72,8 @@ logger = logging.getLogger(__name__)
 TAKEOVER_CONFIDENCE = 0.8
 
 KNOWLEDGE_BASE = "knowledge_base"
+# Who gets a turn both the knowledge base and one of the bot's own intents fit.
+PRIORITIES = ("classifier", "intents", "knowledge_base")
 
 
 class KnowledgeBaseLoadError(RuntimeError):
@@ -92,6 +104,10 @@ class KnowledgeBaseRetriever(GraphComponent):
             "calibration": "training_data/nlu",
             # Share of the answer text's similarity in an answer's score (0 = questions only).
             "answer_weight": 0.35,
+            # Weight of the answer classifier's log-probability in an answer's score (0 = off):
+            # a classifier over the store's own vectors that tells neighbouring answers apart
+            # (bot/knowledge/answer_classifier.py; bench answers measured it on its dev split).
+            "classifier_weight": 0.3,
             # Minimum score of the best answer for the bot to answer with it (bench/kb.py
             # shows how answered-correctly / answered-wrongly / declined move with it).
             "threshold": 0.42,
@@ -105,8 +121,15 @@ class KnowledgeBaseRetriever(GraphComponent):
             "near_duplicate_score": 0.85,
             # ... and takes over unless the classifier is at least this sure of its intent.
             "keep_intent_above": 0.9,
-            # Intent set when the knowledge base answers; a rule maps it to the action.
+            # Intent of the knowledge base: trained on its questions (KnowledgeBaseImporter)
+            # and set when it answers; a rule maps it to action_answer_from_knowledge_base.
             "intent_name": "knowledge_base_question",
+            # Who gets a turn both fit (see module docstring): "classifier" (the higher
+            # confidence), "intents" (the bot's own intent) or "knowledge_base".
+            "priority": "classifier",
+            # Both fit when the knowledge-base intent and the best other intent each have at
+            # least this confidence.
+            "both_fit_above": 0.2,
             # How many hits the message's `knowledge_base` property lists (at least 2: the
             # runner-up decides ambiguity).
             "top_k": 3,
@@ -132,7 +155,9 @@ class KnowledgeBaseRetriever(GraphComponent):
             "near_duplicate_score",
             "keep_intent_above",
             "ambiguity_margin",
+            "both_fit_above",
             "answer_weight",
+            "classifier_weight",
         ):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
@@ -141,6 +166,8 @@ class KnowledgeBaseRetriever(GraphComponent):
             value = config.get(key)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name}: '{key}' must be an integer >= {least}, got {value!r}.")
+        if config.get("priority") not in PRIORITIES:
+            raise ValueError(f"{name}: 'priority' must be one of {list(PRIORITIES)}, got {config.get('priority')!r}.")
         intents = config.get("takeover_intents")
         if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
             raise ValueError(f"{name}: 'takeover_intents' must be a list of intent names, got {intents!r}.")
@@ -199,7 +226,9 @@ class KnowledgeBaseRetriever(GraphComponent):
                 f"KnowledgeBaseRetriever: {config['store_dir']} differs from {config['source']} (edited "
                 f"since the last build, or extended with `bridge kb add`). Run `bridge kb build` to rebuild it."
             )
-        retriever = AnswerRetriever(store, config["model_path"], config["threads"], config["answer_weight"])
+        retriever = AnswerRetriever(
+            store, config["model_path"], config["threads"], config["answer_weight"], config["classifier_weight"]
+        )
         try:
             return retriever.open()
         except (EncoderNotFoundError, KnowledgeBaseNotBuiltError):
@@ -217,17 +246,36 @@ class KnowledgeBaseRetriever(GraphComponent):
             return False
         return len(hits) < 2 or hits[0].score - hits[1].score >= config["ambiguity_margin"]
 
-    def _should_take_over(self, message: Message, question_score: float) -> bool:
+    def route(self, message: Message, question_score: float) -> str:
+        """Who gets the turn: "knowledge_base" (the classifier's top intent is the knowledge
+        base's: answer if an answer is good enough, else decline), "either" (answer only if an
+        answer is good enough, else the classifier's intent stays) or "intent" (the bot's own
+        intent, whatever the knowledge base has)."""
+        config = self.config
+        kb_intent = config["intent_name"]
         intent = message.get(INTENT) or {}
         if not intent.get("name"):
-            return True
-        confidence = intent.get("confidence") or 0.0
-        if question_score >= self.config["near_duplicate_score"] and confidence < self.config["keep_intent_above"]:
-            return True
-        return intent["name"] in self.config["takeover_intents"] or confidence < self.config["takeover_below"]
+            return "either"
+        ranking = message.get(INTENT_RANKING_KEY) or [intent]
+        kb = next((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == kb_intent), 0.0)
+        other = next((r for r in ranking if r.get("name") not in (kb_intent, *config["takeover_intents"])), None)
+        other_confidence = float(other.get("confidence") or 0.0) if other else 0.0
+        both_fit = min(kb, other_confidence) >= config["both_fit_above"]
+        if both_fit and config["priority"] == "intents":
+            return "intent"
+        if intent["name"] == kb_intent:
+            return "knowledge_base"
+        if both_fit and config["priority"] == "knowledge_base":
+            return "either"
+        confidence = float(intent.get("confidence") or 0.0)
+        if question_score >= config["near_duplicate_score"] and confidence < config["keep_intent_above"]:
+            return "either"
+        if intent["name"] in config["takeover_intents"] or confidence < config["takeover_below"]:
+            return "either"
+        return "intent"
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Adds `knowledge_base` to each message, and the KB intent where it takes over."""
+        """Adds `knowledge_base` to each message, and the KB intent where it answers."""
         texts = [m.get(TEXT) or "" for m in messages]
         wanted = [i for i, text in enumerate(texts) if text.strip() and not text.startswith("/")]
         if not wanted:
@@ -239,11 +287,15 @@ class KnowledgeBaseRetriever(GraphComponent):
             message = messages[i]
             best = hits[0] if hits else None
             confident = self.is_confident(hits, self.config)
-            answered = confident and self._should_take_over(message, best.question_score)
+            route = self.route(message, best.question_score if best else 0.0)
+            answered = confident and route != "intent"
             message.set(
                 KNOWLEDGE_BASE,
                 {
                     "answered": answered,
+                    "route": route,
+                    # What the classifier said before this component (reviewers, bench answers).
+                    "classifier_intent": dict(message.get(INTENT) or {}) or None,
                     "answer_id": best.entry_id if best else None,
                     "score": round(best.score, 4) if best else None,
                     "answer": best.answer if best else None,
@@ -254,6 +306,9 @@ class KnowledgeBaseRetriever(GraphComponent):
             )
             if answered:
                 self._set_intent(message, best.score)
+            elif route == "intent":
+                self._drop_intent(message)
+            # route "knowledge_base" without a good answer keeps the intent: the action declines.
         return messages
 
     def takeover_confidence(self, score: float) -> float:
@@ -263,9 +318,22 @@ class KnowledgeBaseRetriever(GraphComponent):
         return float(min(1.0, TAKEOVER_CONFIDENCE + (1.0 - TAKEOVER_CONFIDENCE) * max(0.0, share)))
 
     def _set_intent(self, message: Message, score: float) -> None:
-        ranking = message.get(INTENT_RANKING_KEY) or []
+        """Makes the knowledge-base intent the clear winner, its confidence from the answer's score."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.config["intent_name"]]
         confidence = self.takeover_confidence(score)
         new_intent = {"name": self.config["intent_name"], "confidence": confidence}
         scaled = [{**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - confidence)} for r in ranking]
         message.set(INTENT, new_intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [new_intent, *scaled], add_to_output=True)
+
+    def _drop_intent(self, message: Message) -> None:
+        """Gives a turn the knowledge-base intent topped to the bot's own intents: it leaves the
+        ranking and the others share its confidence, so the best of them is the intent."""
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        kept = [r for r in ranking if r.get("name") != self.config["intent_name"]]
+        if not ranking or ranking[0].get("name") != self.config["intent_name"] or not kept:
+            return
+        rest = sum(float(r.get("confidence") or 0.0) for r in kept) or 1.0
+        scaled = [{**r, "confidence": float(r.get("confidence") or 0.0) / rest} for r in kept]
+        message.set(INTENT, scaled[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, scaled, add_to_output=True)

@@ -9,7 +9,16 @@ similarity of the answer text itself:
     score = (1 - answer_weight) * cos(message, question) + answer_weight * cos(message, answer)
 
 The answer term helps most when the closest stored question was asked in another language
-or worded differently (bench/kb.py measures both parts).
+or worded differently (bench/kb.py measures both parts). With `classifier_weight` above 0,
+the answer classifier's log-probability of the answer (answer_classifier.py, trained on the
+store's own vectors when it is opened) is added:
+
+    score += classifier_weight * max(log(P(answer | message) * answers), LOG_ODDS_FLOOR)
+
+(log of how many times likelier than chance the classifier finds the answer: 0 for a
+classifier with no opinion, so the score keeps its scale and the threshold its meaning).
+
+It tells close neighbours apart where one question's similarity cannot (bench/answers.py).
 
 The retriever follows the store: when `bridge kb add` or `bridge kb remove` commits a new
 manifest, the next search reloads the index, so a running bot needs no restart.
@@ -25,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.knowledge.answer_classifier import MAX_VECTORS, AnswerClassifier
 from bot.knowledge.language_centroids import LanguageCentroids
 from bot.knowledge.store import KnowledgeBaseStore
 
@@ -32,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Question hits fetched per query before the answer term reorders them.
 RERANK_CANDIDATES = 20
+# An answer the classifier rules out costs this much at most: similarity still counts.
+LOG_ODDS_FLOOR = -5.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class Hit:
     updated_at: str
     question_score: float  # cosine similarity to the best-matching historical question
     versions: dict[str, str] = field(default_factory=dict)  # the answer in other languages
+    answer_probability: float | None = None  # the answer classifier's, when it is on
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +72,7 @@ class Hit:
             "tags": list(self.tags),
             "updated_at": self.updated_at,
             "versions": dict(self.versions),
+            "answer_probability": None if self.answer_probability is None else round(self.answer_probability, 4),
         }
 
 
@@ -70,6 +84,7 @@ class AnswerRetriever:
         encoder_dir: the encoder folder; must be the one the store was built with.
         threads: torch threads of the encoder.
         answer_weight: share of the answer text's similarity in a hit's score (0 = questions only).
+        classifier_weight: weight of the answer classifier's log-probability (0 = off).
 
     Example:
         >>> store = KnowledgeBaseStore("var/knowledge_base")
@@ -79,10 +94,19 @@ class AnswerRetriever:
     """
 
     def __init__(
-        self, store: KnowledgeBaseStore, encoder_dir: str | os.PathLike, threads: int = 2, answer_weight: float = 0.35
+        self,
+        store: KnowledgeBaseStore,
+        encoder_dir: str | os.PathLike,
+        threads: int = 2,
+        answer_weight: float = 0.35,
+        classifier_weight: float = 0.0,
     ) -> None:
         if not 0.0 <= answer_weight <= 1.0:
             raise ValueError(f"answer_weight must be between 0 and 1, got {answer_weight!r}.")
+        if not 0.0 <= classifier_weight <= 1.0:
+            raise ValueError(f"classifier_weight must be between 0 and 1, got {classifier_weight!r}.")
+        self.classifier_weight = classifier_weight
+        self._classifier: AnswerClassifier | None = None
         self.store = store
         self.encoder_dir = str(encoder_dir)
         self.threads = threads
@@ -108,12 +132,44 @@ class AnswerRetriever:
         self._index = self.store.open_index(manifest)
         saved = manifest.get("language_centroids")
         self._centroids = LanguageCentroids.from_dict(saved) if saved else None
+        self._classifier = self._train_classifier() if self.classifier_weight > 0 else None
         self._manifest, self._manifest_stamp = manifest, stamp
         logger.info(
             f"knowledge base: loaded {manifest['entries']} answers ({manifest['vectors']} questions, "
             f"{manifest['index_type']}) from {self.store.directory}"
         )
         return self
+
+    def _train_classifier(self) -> AnswerClassifier | None:
+        """The answer classifier over the store's question and answer vectors (exact indexes only:
+        an approximate one does not give its vectors back, and is far above the classifier's size)."""
+        import faiss
+
+        if not hasattr(self._index, "id_map") or not isinstance(
+            faiss.downcast_index(self._index.index), faiss.IndexFlat
+        ):
+            return None
+        ids = faiss.vector_to_array(self._index.id_map)
+        if len(ids) > MAX_VECTORS:
+            logger.info(
+                f"knowledge base: {len(ids)} questions, more than {MAX_VECTORS}: answers are ranked by "
+                f"similarity alone (no answer classifier)"
+            )
+            return None
+        questions = self._index.index.reconstruct_n(0, self._index.ntotal)
+        records = self.store.metadata.lookup([int(i) for i in ids])
+        vectors, labels, answered = [], [], set()
+        for vector_id, vector in zip(ids, questions):
+            record = records.get(int(vector_id))
+            if record is None:  # a tombstone of a removed question
+                continue
+            vectors.append(vector)
+            labels.append(record.entry_id)
+            if record.answer_vector is not None and record.entry_id not in answered:
+                answered.add(record.entry_id)
+                vectors.append(record.answer_vector)
+                labels.append(record.entry_id)
+        return AnswerClassifier.fit(np.vstack(vectors), labels) if vectors else None
 
     def refresh(self) -> None:
         """Reloads the index if a newer manifest was committed since it was loaded."""
@@ -163,16 +219,25 @@ class AnswerRetriever:
             return [[] for _ in range(len(vectors))]
         scores, ids = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), fetch)
         records = self.store.metadata.lookup(sorted({int(i) for i in ids.ravel() if i >= 0}))
+        classifier = self._classifier
+        log_probabilities = classifier.log_probabilities(vectors) if classifier is not None else None
         results: list[list[Hit]] = []
-        for vector, row_scores, row_ids in zip(vectors, scores, ids):
+        for row, (vector, row_scores, row_ids) in enumerate(zip(vectors, scores, ids)):
             best: dict[str, Hit] = {}
             for score, vector_id in zip(row_scores, row_ids):
                 record = records.get(int(vector_id))
                 if record is None or record.entry_id in best:
                     continue
+                blended = self._blend(float(score), vector, record.answer_vector)
+                probability = None
+                if log_probabilities is not None:
+                    column = classifier.column.get(record.entry_id)
+                    probability = float(np.exp(log_probabilities[row, column])) if column is not None else 0.0
+                    log_odds = np.log(max(probability, 1e-12) * len(classifier.entry_ids))
+                    blended += self.classifier_weight * max(float(log_odds), LOG_ODDS_FLOOR)
                 best[record.entry_id] = Hit(
                     record.entry_id,
-                    self._blend(float(score), vector, record.answer_vector),
+                    blended,
                     record.answer,
                     record.language,
                     record.question,
@@ -180,6 +245,7 @@ class AnswerRetriever:
                     record.updated_at,
                     float(score),
                     record.versions,
+                    probability,
                 )
             results.append(sorted(best.values(), key=lambda h: -h.score)[:k])
         return results

@@ -41,6 +41,23 @@ def test_a_setting_data_or_encoder_change_changes_the_hash(project):
     assert inputs_hash(project, "another-encoder") != inputs_hash(project, ENCODER)
 
 
+def test_a_knowledge_base_source_an_importer_trains_on_counts_as_training_data(project):
+    faq = project / "knowledge_base" / "faq.jsonl"
+    original = faq.read_text()
+    untrained = inputs_hash(project, ENCODER)
+    faq.write_text(original.replace("?", "??", 1))
+    assert inputs_hash(project, ENCODER) == untrained  # no importer trains on it: answers change without retraining
+    faq.write_text(original)
+    config = project / "config.yml"
+    config.write_text(
+        config.read_text()
+        + "importers:\n  - name: bot.knowledge.training_importer.KnowledgeBaseImporter\n    source: knowledge_base\n"
+    )
+    before = inputs_hash(project, ENCODER)
+    faq.write_text(original.replace("?", "??", 1))
+    assert inputs_hash(project, ENCODER) != before
+
+
 def test_an_unchanged_project_reuses_its_model_without_starting_rasa(project, capsys):
     models = project / "models"
     models.mkdir()

@@ -162,3 +162,69 @@ def test_load_gives_the_same_answers_as_create(tmp_path, tiny_encoder_dir):
     created.process([first])
     loaded.process([second])
     assert first.get(KNOWLEDGE_BASE) == second.get(KNOWLEDGE_BASE)
+
+
+def routing_config(tmp_path: Path, tiny_encoder_dir: Path, **overrides):
+    """The tiny encoder's vectors mean nothing, but a stored question finds itself: questions only."""
+    return tiny_config(tmp_path, tiny_encoder_dir, answer_weight=0.0, **overrides)
+
+
+def ranked(text: str, *ranking: tuple[str, float]) -> Message:
+    """A turn as the classifier leaves it: its ranking, best first."""
+    entries = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={TEXT: text, INTENT: entries[0], INTENT_RANKING_KEY: entries})
+
+
+def test_the_knowledge_base_intent_gets_the_answer_and_declines_when_none_is_good_enough(tmp_path, tiny_encoder_dir):
+    component = create(routing_config(tmp_path, tiny_encoder_dir), tmp_path)
+    stored = ranked("Do you sell gift cards?", ("knowledge_base_question", 0.7), ("payment_methods", 0.2))
+    component.process([stored])
+    assert stored.get(KNOWLEDGE_BASE)["answered"] and stored.get(KNOWLEDGE_BASE)["answer_id"] == "gift"
+    assert stored.get(KNOWLEDGE_BASE)["classifier_intent"] == {"name": "knowledge_base_question", "confidence": 0.7}
+    assert stored.get(INTENT)["name"] == "knowledge_base_question"
+
+    strict = create(routing_config(tmp_path, tiny_encoder_dir, threshold=1.0), tmp_path)
+    unsure = ranked("Any gift cards?", ("knowledge_base_question", 0.7), ("payment_methods", 0.2))
+    strict.process([unsure])
+    # No answer good enough: the intent stays, so the rule runs the action, which declines.
+    assert not unsure.get(KNOWLEDGE_BASE)["answered"] and unsure.get(KNOWLEDGE_BASE)["route"] == "knowledge_base"
+    assert unsure.get(INTENT) == {"name": "knowledge_base_question", "confidence": 0.7}
+
+
+@pytest.mark.parametrize(
+    "priority, intent, answered",
+    [
+        ("classifier", "knowledge_base_question", True),
+        ("intents", "payment_methods", False),
+        ("knowledge_base", "knowledge_base_question", True),
+    ],
+)
+def test_where_both_fit_the_configured_priority_decides(tmp_path, tiny_encoder_dir, priority, intent, answered):
+    component = create(routing_config(tmp_path, tiny_encoder_dir, priority=priority), tmp_path)
+    both = ranked("Do you sell gift cards?", ("knowledge_base_question", 0.55), ("payment_methods", 0.4))
+    component.process([both])
+    assert both.get(INTENT)["name"] == intent and both.get(KNOWLEDGE_BASE)["answered"] is answered
+    if intent == "payment_methods":  # the bot's own intent takes the knowledge base's share
+        assert both.get(INTENT)["confidence"] == pytest.approx(1.0)
+        assert [r["name"] for r in both.get(INTENT_RANKING_KEY)] == ["payment_methods"]
+
+
+def test_the_knowledge_base_priority_answers_a_turn_an_intent_tops_and_leaves_it_without_an_answer(
+    tmp_path, tiny_encoder_dir
+):
+    component = create(routing_config(tmp_path, tiny_encoder_dir, priority="knowledge_base"), tmp_path)
+    both = ranked("Do you sell gift cards?", ("payment_methods", 0.6), ("knowledge_base_question", 0.35))
+    alone = ranked("Do you sell gift cards?", ("payment_methods", 0.9), ("knowledge_base_question", 0.05))
+    component.process([both, alone])
+    assert both.get(INTENT)["name"] == "knowledge_base_question" and both.get(KNOWLEDGE_BASE)["answered"]
+    assert alone.get(INTENT)["name"] == "payment_methods" and not alone.get(KNOWLEDGE_BASE)["answered"]
+
+    strict = create(routing_config(tmp_path, tiny_encoder_dir, priority="knowledge_base", threshold=1.0), tmp_path)
+    unsure = ranked("Any gift cards?", ("payment_methods", 0.6), ("knowledge_base_question", 0.35))
+    strict.process([unsure])
+    assert unsure.get(INTENT) == {"name": "payment_methods", "confidence": 0.6}
+
+
+def test_a_bad_priority_names_the_choices():
+    with pytest.raises(ValueError, match=r"'priority' must be one of \['classifier', 'intents', 'knowledge_base'\]"):
+        KnowledgeBaseRetriever({**KnowledgeBaseRetriever.get_default_config(), "priority": "kb"})
