@@ -117,5 +117,13 @@
     setInterval(refresh, POLL_MS);
   }
 
-  window.BridgeHandoff = { queue: queue, conversation: conversation };
+  // A conversation page's "Take over": the bot stops answering and the agent holds the ticket.
+  function takeOver(button, errorBox) {
+    button.onclick = async () => {
+      const { status, data } = await call("POST", "/api/handoffs/take-over", { sender_id: button.dataset.sender });
+      if (status === 201) { window.location = "/handoffs/" + data.ticket_id; } else { errorBox.textContent = data.error || data.confirm || ""; }
+    };
+  }
+
+  window.BridgeHandoff = { queue: queue, conversation: conversation, takeOver: takeOver };
 })();
