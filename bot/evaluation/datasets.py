@@ -40,13 +40,17 @@ def load_bitext(path: str | Path) -> list[Example]:
 
 
 def load_xsid(path: str | Path, language: str) -> list[Example]:
-    """The requests of one xSID .conll file (`# text:` and `# intent:` lines), in `language`."""
+    """The requests of one xSID .conll file (`# text:` and `# intent:` lines), in `language`.
+
+    xSID names intents like `alarm/set_alarm`; Rasa reads a `/` in an intent as a retrieval
+    intent and would learn only `alarm`, so the `/` becomes `_` (`alarm_set_alarm`).
+    """
     examples, text = [], None
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.startswith("# text:"):
             text = line[len("# text:") :].strip()
         elif line.startswith("# intent:") and text:
-            examples.append(Example(text, line[len("# intent:") :].strip(), language))
+            examples.append(Example(text, line[len("# intent:") :].strip().replace("/", "_"), language))
             text = None
     return examples
 
