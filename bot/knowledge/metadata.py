@@ -7,7 +7,9 @@ PostgreSQL in production):
                   language, tags (JSON), updated_at, vector (the answer's embedding,
                   float32 bytes, used to rerank the questions' hits)
     kb_questions  vector_id (the FAISS id), answer_key, question
-    kb_answer_versions  answer_key, language, text: the answer written in other languages
+    kb_answer_versions  answer_key, language, text, vector: the answer written in other
+                  languages, each with its embedding (the retriever matches a question against
+                  the version in the question's language)
 
 Rows are only ever inserted under fresh ids and deleted after the index that stops using
 them is in place (see bot/knowledge/store.py), so a lookup by vector id is always consistent
@@ -51,6 +53,7 @@ VERSIONS = sa.Table(
     sa.Column("answer_key", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("language", sa.String(8), primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=True),
 )
 # SQLite caps bound parameters per statement; stay well below it.
 CHUNK = 500
@@ -69,6 +72,11 @@ class AnswerRecord:
     updated_at: str
     answer_vector: np.ndarray | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    version_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embeddings of `versions`
+
+
+def _vector_bytes(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
@@ -101,9 +109,16 @@ class MetadataStore:
         METADATA.create_all(self.engine)
 
     def insert(
-        self, entries: Sequence[Entry], first_vector_id: int, answer_vectors: np.ndarray | None = None
+        self,
+        entries: Sequence[Entry],
+        first_vector_id: int,
+        answer_vectors: np.ndarray | None = None,
+        version_vectors: Sequence[dict[str, np.ndarray]] | None = None,
     ) -> list[int]:
         """Inserts entries under consecutive vector ids (one per question), in one transaction.
+
+        `answer_vectors` has one row per entry; `version_vectors` one {language: vector} per
+        entry for its versions (a version without one is stored without a vector).
 
         Returns:
             The vector ids, in the order of the entries' questions.
@@ -112,9 +127,8 @@ class MetadataStore:
         next_id = first_vector_id
         for position, entry in enumerate(entries):
             answer_key = next_id
-            vector = (
-                None if answer_vectors is None else np.asarray(answer_vectors[position], dtype=np.float32).tobytes()
-            )
+            vector = None if answer_vectors is None else _vector_bytes(answer_vectors[position])
+            version_vector = {} if version_vectors is None else version_vectors[position]
             answers.append(
                 {
                     "answer_key": answer_key,
@@ -127,7 +141,12 @@ class MetadataStore:
                 }
             )
             versions += [
-                {"answer_key": answer_key, "language": language, "text": text}
+                {
+                    "answer_key": answer_key,
+                    "language": language,
+                    "text": text,
+                    "vector": _vector_bytes(version_vector.get(language)),
+                }
                 for language, text in sorted(entry.versions.items())
             ]
             for question in entry.questions:
@@ -167,16 +186,22 @@ class MetadataStore:
             versions = self._versions(connection, sorted(set(record_keys.values())))
         for vector_id, record in found.items():
             if record_keys[vector_id] in versions:
-                found[vector_id] = replace(record, versions=versions[record_keys[vector_id]])
+                texts, vectors = versions[record_keys[vector_id]]
+                found[vector_id] = replace(record, versions=texts, version_vectors=vectors)
         return found
 
     @staticmethod
-    def _versions(connection: sa.engine.Connection, answer_keys: Sequence[int]) -> dict[int, dict[str, str]]:
-        """{answer_key: {language: text}} of the answers that have versions."""
-        result: dict[int, dict[str, str]] = {}
+    def _versions(
+        connection: sa.engine.Connection, answer_keys: Sequence[int]
+    ) -> dict[int, tuple[dict[str, str], dict[str, np.ndarray]]]:
+        """{answer_key: ({language: text}, {language: vector})} of the answers that have versions."""
+        result: dict[int, tuple[dict[str, str], dict[str, np.ndarray]]] = {}
         for chunk in _chunks(answer_keys):
             for row in connection.execute(sa.select(VERSIONS).where(VERSIONS.c.answer_key.in_(chunk))):
-                result.setdefault(int(row.answer_key), {})[row.language] = row.text
+                texts, vectors = result.setdefault(int(row.answer_key), ({}, {}))
+                texts[row.language] = row.text
+                if row.vector is not None:
+                    vectors[row.language] = np.frombuffer(row.vector, dtype=np.float32)
         return result
 
     def vector_ids_of(self, entry_ids: Iterable[str]) -> dict[str, list[int]]:

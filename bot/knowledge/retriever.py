@@ -8,8 +8,11 @@ similarity of the answer text itself:
 
     score = (1 - answer_weight) * cos(message, question) + answer_weight * cos(message, answer)
 
-The answer term helps most when the closest stored question was asked in another language
-or worded differently (bench/kb.py measures both parts). With `classifier_weight` above 0,
+where the answer is the answer's own version in the question's language when the source has
+one (its per-language versions are embedded with it), else the answer as written. The answer
+term helps most when the closest stored question was asked in another language or worded
+differently (bench/kb.py measures both parts); matching a Korean question against the Korean
+version of an answer does not ask the encoder to cross languages at all. With `classifier_weight` above 0,
 the answer classifier's log-probability of the answer (answer_classifier.py, trained on the
 store's own vectors when it is opened) is added:
 
@@ -141,8 +144,9 @@ class AnswerRetriever:
         return self
 
     def _train_classifier(self) -> AnswerClassifier | None:
-        """The answer classifier over the store's question and answer vectors (exact indexes only:
-        an approximate one does not give its vectors back, and is far above the classifier's size)."""
+        """The answer classifier over the store's question, answer and answer-version vectors
+        (exact indexes only: an approximate one does not give its vectors back, and is far above
+        the classifier's size)."""
         import faiss
 
         if not hasattr(self._index, "id_map") or not isinstance(
@@ -169,6 +173,9 @@ class AnswerRetriever:
                 answered.add(record.entry_id)
                 vectors.append(record.answer_vector)
                 labels.append(record.entry_id)
+                # The versions teach it the answer in each language a customer may ask in.
+                vectors += list(record.version_vectors.values())
+                labels += [record.entry_id] * len(record.version_vectors)
         return AnswerClassifier.fit(np.vstack(vectors), labels) if vectors else None
 
     def refresh(self) -> None:
@@ -197,10 +204,10 @@ class AnswerRetriever:
         vectors = load_encoder(self.encoder_dir, self.threads).embed_queries(list(texts))
         if self._centroids is not None:
             known = list(languages) if languages is not None else [None] * len(texts)
-            vectors = self._centroids.center(
-                vectors, [code or self._identify(text) for code, text in zip(known, texts)]
-            )
-        return self.search_vectors(vectors, k)
+            known = [code or self._identify(text) for code, text in zip(known, texts)]
+            vectors = self._centroids.center(vectors, known)
+            return self.search_vectors(vectors, k, known)
+        return self.search_vectors(vectors, k, languages)
 
     def _identify(self, text: str) -> str | None:
         from bot.language.identifier import LanguageIdentifier
@@ -209,8 +216,11 @@ class AnswerRetriever:
             self._identifier = LanguageIdentifier(self._centroids.languages)
         return self._identifier.identify(text).language
 
-    def search_vectors(self, vectors: np.ndarray, k: int = 5) -> list[list[Hit]]:
-        """Like `search`, for query vectors already embedded (and centred)."""
+    def search_vectors(
+        self, vectors: np.ndarray, k: int = 5, languages: Sequence[str | None] | None = None
+    ) -> list[list[Hit]]:
+        """Like `search`, for query vectors already embedded (and centred); `languages` pick the
+        answer versions the queries are matched against (None: the answers as written)."""
         self.refresh()
         # Several questions may point at one answer, removed vectors may linger as
         # tombstones, and the answer term reorders the candidates: fetch enough of them.
@@ -222,13 +232,15 @@ class AnswerRetriever:
         classifier = self._classifier
         log_probabilities = classifier.log_probabilities(vectors) if classifier is not None else None
         results: list[list[Hit]] = []
+        languages = list(languages) if languages is not None else [None] * len(vectors)
         for row, (vector, row_scores, row_ids) in enumerate(zip(vectors, scores, ids)):
             best: dict[str, Hit] = {}
             for score, vector_id in zip(row_scores, row_ids):
                 record = records.get(int(vector_id))
                 if record is None or record.entry_id in best:
                     continue
-                blended = self._blend(float(score), vector, record.answer_vector)
+                answer_vector = record.version_vectors.get(languages[row] or "", record.answer_vector)
+                blended = self._blend(float(score), vector, answer_vector)
                 probability = None
                 if log_probabilities is not None:
                     column = classifier.column.get(record.entry_id)

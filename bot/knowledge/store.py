@@ -53,8 +53,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_STORE_DIR = Path("var") / "knowledge_base"
 DB_URL_ENV = "BRIDGE_KB_DB_URL"
 MANIFEST = "manifest.json"
-# 2: vectors centred per language, answers embedded for reranking (1 had neither).
-FORMAT_VERSION = 2
+# 2: vectors centred per language, answers embedded for reranking (1 had neither);
+# 3: the answers' per-language versions embedded too.
+FORMAT_VERSION = 3
 # e5 was trained with "query: " on both sides of symmetric pairs (question vs question);
 # bench/kb.py measured this side against "passage: " on the bitext split.
 QUESTION_SIDES = ("query", "passage")
@@ -194,26 +195,39 @@ class KnowledgeBaseStore:
         return centroids_for(encoder_dir, self.calibration, threads)
 
     def _embed(self, encoder, entries: Sequence[Entry], centroids: LanguageCentroids | None, show_progress: bool):
-        """(question vectors, answer vectors) of `entries`, centred on their languages."""
-        from tqdm import tqdm
-
+        """(question vectors, answer vectors, version vectors) of `entries`, centred on their
+        languages; the version vectors are one {language: vector} per entry."""
         from bot.language.identifier import LanguageIdentifier
 
         questions = [q for e in entries for q in e.questions]
         embed = encoder.embed_queries if self.question_side == "query" else encoder.embed_passages
+        vectors = self._embed_in_steps(embed, questions, "embedding questions", show_progress, encoder.dimension)
+        # Answers and their versions are passages, as e5 was trained to match questions to.
+        texts = [(e.language, e.answer) for e in entries]
+        texts += [(language, text) for e in entries for language, text in sorted(e.versions.items())]
+        passages = self._embed_in_steps(
+            encoder.embed_passages, [t for _, t in texts], "embedding answers", show_progress, encoder.dimension
+        )
+        if centroids is not None:
+            identifier = LanguageIdentifier(centroids.languages)
+            languages = [identifier.identify(q).language or e.language for e in entries for q in e.questions]
+            vectors = centroids.center(vectors, languages)
+            passages = centroids.center(passages, [language for language, _ in texts])
+        answers, rest = passages[: len(entries)], iter(passages[len(entries) :])
+        versions = [{language: next(rest) for language in sorted(e.versions)} for e in entries]
+        return vectors, answers, versions
+
+    @staticmethod
+    def _embed_in_steps(embed, texts: list[str], description: str, show_progress: bool, dimension: int) -> np.ndarray:
+        from tqdm import tqdm
+
         chunks = []
         step = 256
-        with tqdm(total=len(questions), desc="embedding questions", unit="q", disable=not show_progress) as bar:
-            for start in range(0, len(questions), step):
-                chunks.append(embed(questions[start : start + step]))
-                bar.update(len(questions[start : start + step]))
-        vectors = np.vstack(chunks) if chunks else np.zeros((0, encoder.dimension), dtype=np.float32)
-        answers = encoder.embed_passages([e.answer for e in entries])
-        if centroids is None:
-            return vectors, answers
-        identifier = LanguageIdentifier(centroids.languages)
-        question_languages = [identifier.identify(q).language or e.language for e in entries for q in e.questions]
-        return centroids.center(vectors, question_languages), centroids.center(answers, [e.language for e in entries])
+        with tqdm(total=len(texts), desc=description, unit="text", disable=not show_progress) as bar:
+            for start in range(0, len(texts), step):
+                chunks.append(embed(texts[start : start + step]))
+                bar.update(len(texts[start : start + step]))
+        return np.vstack(chunks) if chunks else np.zeros((0, dimension), dtype=np.float32)
 
     def _commit(self, manifest: dict[str, Any], index=None) -> dict[str, Any]:
         if index is not None:
@@ -251,8 +265,8 @@ class KnowledgeBaseStore:
                 previous = None
             first = (previous or {}).get("next_id", 0)
             centroids = self._centroids(encoder_dir, threads, None)
-            vectors, answer_vectors = self._embed(encoder, entries, centroids, show_progress)
-            ids = np.array(self.metadata.insert(entries, first, answer_vectors), dtype=np.int64)
+            vectors, answer_vectors, version_vectors = self._embed(encoder, entries, centroids, show_progress)
+            ids = np.array(self.metadata.insert(entries, first, answer_vectors, version_vectors), dtype=np.int64)
             kind = self.params.resolved_type(len(ids))
             with tqdm(total=len(ids), desc=f"indexing ({kind})", unit="vec", disable=not show_progress) as bar:
                 index = build_index(vectors, ids, self.params, kind, progress=bar)
@@ -301,11 +315,11 @@ class KnowledgeBaseStore:
             index = self.open_index(manifest)
             existing = self.metadata.vector_ids_of(e.id for e in entries)
             replaced = [v for ids in existing.values() for v in ids]
-            vectors, answer_vectors = self._embed(
+            vectors, answer_vectors, version_vectors = self._embed(
                 encoder, entries, self._centroids(encoder_dir, threads, manifest), show_progress
             )
             first = manifest["next_id"]
-            ids = np.array(self.metadata.insert(entries, first, answer_vectors), dtype=np.int64)
+            ids = np.array(self.metadata.insert(entries, first, answer_vectors, version_vectors), dtype=np.int64)
             add_vectors(index, vectors, ids)
             self._drop(index, manifest, replaced)
             manifest.update(

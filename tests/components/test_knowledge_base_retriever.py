@@ -17,7 +17,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.knowledge_base_retriever import KNOWLEDGE_BASE, KnowledgeBaseRetriever
-from bot.knowledge.store import KnowledgeBaseStore
+from bot.knowledge.store import FORMAT_VERSION, KnowledgeBaseStore
 from tests.helpers.knowledge_base import entry
 
 SOURCE = [
@@ -95,7 +95,7 @@ def test_a_store_of_an_older_format_is_rebuilt_from_the_source_on_load(tmp_path,
     create(cfg, tmp_path)
     make_format_1(KnowledgeBaseStore(cfg["store_dir"]))
     component = create(cfg, tmp_path)
-    assert KnowledgeBaseStore(cfg["store_dir"]).manifest()["format"] == 2
+    assert KnowledgeBaseStore(cfg["store_dir"]).manifest()["format"] == FORMAT_VERSION
     turn = message("Do you sell gift cards?", "payment_methods", 0.31)
     component.process([turn])
     assert turn.get(KNOWLEDGE_BASE)["answer_id"] == "gift"

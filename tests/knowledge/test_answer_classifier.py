@@ -32,10 +32,11 @@ def test_a_korean_gift_card_question_gets_the_validity_answer_not_its_neighbour(
     from bot.knowledge.retriever import AnswerRetriever
 
     # Neither gift-002 (validity) nor gift-006 (scheduling an e-gift card) has this wording;
-    # gift-006 has the only Korean question about gift cards.
+    # gift-006 has the only Korean question about gift cards, so the nearest question is its.
     question = ["기프트 카드는 얼마 동안 유효한가요?"]
     weight = KnowledgeBaseRetriever.get_default_config()["classifier_weight"]
-    similarity_only = AnswerRetriever(demo_store, encoder_dir).open().search(question, k=3, languages=["ko"])[0]
+    questions_only = AnswerRetriever(demo_store, encoder_dir, answer_weight=0.0).open()
+    similarity_only = questions_only.search(question, k=3, languages=["ko"])[0]
     with_classifier = AnswerRetriever(demo_store, encoder_dir, classifier_weight=weight).open()
     hits = with_classifier.search(question, k=3, languages=["ko"])[0]
     print([(h.entry_id, round(h.score, 3), h.answer_probability) for h in hits])

@@ -276,7 +276,7 @@ def test_a_store_of_an_older_format_is_refused_until_rebuilt(tmp_path, small_ent
     store = new_store(tmp_path / "kb")
     store.build(small_entries, tiny_encoder_dir)
     make_format_1(store)
-    refusal = "has format 1; this Bridge reads format 2. Rebuild it with `bridge kb build`"
+    refusal = f"has format 1; this Bridge reads format {store_module.FORMAT_VERSION}. Rebuild it with `bridge kb build`"
     with pytest.raises(StoreFormatError, match=refusal):
         AnswerRetriever(store, tiny_encoder_dir).open()
     with pytest.raises(StoreFormatError):

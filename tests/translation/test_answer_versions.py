@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
@@ -21,6 +22,7 @@ from bot.translation.protection import SpanProtector
 
 ANSWER = "Track order 10045 at https://cobalt.example/track or ask Cobalt Shop."
 SPANISH = "Sigue el pedido 10045 en https://cobalt.example/track o pregunta a Cobalt Shop."
+FRENCH = "Suivez la commande 10045 sur https://cobalt.example/track ou demandez à Cobalt Shop."
 
 
 def write_jsonl(path, answers):
@@ -84,6 +86,19 @@ def test_the_metadata_store_keeps_versions_with_their_answer_and_drops_them_with
     metadata.delete_vectors([vector_id])
     with metadata.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM kb_answer_versions").scalar_one() == 0
+
+
+def test_the_metadata_store_keeps_each_versions_vector_for_the_retriever(tmp_path):
+    metadata = MetadataStore(f"sqlite:///{tmp_path / 'metadata.db'}")
+    [entry] = load_entries(write_jsonl(tmp_path / "a.jsonl", {"es": SPANISH, "fr": FRENCH}))
+    spanish = np.array([0.6, 0.8], dtype=np.float32)
+    [vector_id] = metadata.insert(
+        [entry], first_vector_id=0, answer_vectors=np.ones((1, 2), np.float32), version_vectors=[{"es": spanish}]
+    )
+    record = metadata.lookup([vector_id])[vector_id]
+    assert sorted(record.versions) == ["es", "fr"]
+    assert list(record.version_vectors) == ["es"]  # a version stored without a vector has none
+    np.testing.assert_array_equal(record.version_vectors["es"], spanish)
 
 
 def found_answer() -> dict:
