@@ -181,6 +181,10 @@ def memory_steps(model: Path, endpoints_path: Path) -> tuple[list[list[Any]], An
     from rasa.engine.graph import GraphNode
 
     step("import rasa (agent, default components)")
+    # The server is Bridge's Rasa server (bot/serving/rasa_server.py): its fixes are part of a turn.
+    from bot.serving.rasa_server import install_serving_fixes
+
+    install_serving_fixes()
     # Logging as `rasa run` sets it up without --debug: no per-turn debug lines.
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog

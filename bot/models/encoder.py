@@ -89,14 +89,15 @@ class SentenceEncoder:
 
     def __init__(self, path: str | os.PathLike, threads: int = 2, batch_size: int = 32) -> None:
         import torch
-        from sentence_transformers import SentenceTransformer
+
+        from bot.models.resident_sentence_transformer import ResidentSentenceTransformer
 
         self.path = check_encoder_dir(path)
         torch.set_num_threads(threads)
         self.threads = threads
         self.batch_size = batch_size
         try:
-            self.model = SentenceTransformer(
+            self.model = ResidentSentenceTransformer(
                 str(self.path), device="cpu", local_files_only=True, processor_kwargs=dict(TOKENIZER_OPTIONS)
             )
         except Exception as error:  # whatever a broken folder makes transformers raise

@@ -30,6 +30,13 @@ from bot.project import ACTIONS_PACKAGE, has_actions, project_environment
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 # "The above exception was the direct cause ..." / "During handling of the above exception, ..."
 CHAINED_TRACEBACK = "above exception"
+# The action server's environment. Rasa opens a new connection for every custom action, and
+# its event loop can be busy with other customers' turns for seconds before it writes the
+# request on it; the action server (Sanic) closes a connection that has sent nothing for its
+# keep-alive timeout (5 s by default), and Rasa then fails the action with "Cannot write to
+# closing transport". So the action server waits as long as Rasa waits for its answer
+# (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT). Sanic reads SANIC_* variables as its config.
+ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "300"}
 
 
 class ServerStartError(RuntimeError):
@@ -257,6 +264,7 @@ class BotStack:
                     [python, "-m", "rasa_sdk", "--actions", ACTIONS_PACKAGE, "--port", str(self.action_port)],
                     f"http://127.0.0.1:{self.action_port}/health",
                     self.log_dir / "actions.log",
+                    own_env=dict(ACTION_SERVER_ENV),
                 )
             )
         served.append(

@@ -38,3 +38,21 @@ def test_a_turn_is_embedded_once_although_several_components_ask_for_it(tiny_ber
     assert np.array_equal(retriever_side.embed_queries(["Where is my order 10045?"]), first)
     retriever_side.embed_passages(["Where is my order 10045?"])  # the passage side is another embedding
     assert len(passes) == 2
+
+
+def test_encoding_does_not_move_the_model_it_already_holds(tiny_bert, monkeypatch):
+    from sentence_transformers import SentenceTransformer
+
+    encoder = load_encoder(str(tiny_bert), threads=1)
+    plain = SentenceTransformer(str(tiny_bert), device="cpu")
+    walks = []
+    apply = torch.nn.Module._apply
+    monkeypatch.setattr(
+        torch.nn.Module, "_apply", lambda module, *a, **k: walks.append(module) or apply(module, *a, **k)
+    )
+    ours = encoder.embed_queries(["Where is my order 10046?"])
+    assert walks == []  # encode's `to("cpu")` on a model on the CPU walks no layer
+    assert encoder.model.to(torch.float64) is encoder.model and walks  # other moves are torch's own
+    encoder.model.to(torch.float32)
+    theirs = plain.encode(["Where is my order 10046?"], prompt_name="query", normalize_embeddings=True)
+    assert np.allclose(ours[0], theirs[0], atol=1e-6)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.serving.processes import BotStack, ServerStartError, free_port, port_is_taken
+from bot.serving.processes import ACTION_SERVER_ENV, BotStack, ServerStartError, free_port, port_is_taken
 
 
 def test_busy_port_is_reported_before_anything_starts(tmp_path):
@@ -26,4 +26,4 @@ def test_rasa_api_runs_behind_the_token_and_only_the_console_is_given_it(tmp_pat
     rasa = served["rasa server"].command
     assert rasa[rasa.index("--auth-token") + 1] == "t0ken" and "token=t0ken" in served["rasa server"].ready_url
     assert served["review console"].own_env == {"BRIDGE_RASA_URLS": stack.rasa_url, "BRIDGE_RASA_TOKEN": "t0ken"}
-    assert served["action server"].own_env == {}
+    assert served["action server"].own_env == ACTION_SERVER_ENV

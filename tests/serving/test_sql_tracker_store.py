@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from rasa.core.tracker_store import TrackerStore
@@ -46,3 +47,15 @@ def test_a_save_waits_for_the_database_and_stores_the_turn_once(tmp_path):
     asyncio.run(save_while_the_table_comes_back())
     stored = asyncio.run(store.retrieve("customer"))
     assert [event.text for event in stored.events if isinstance(event, UserUttered)] == ["where is my order"]
+
+
+def test_a_sqlite_store_logs_ahead_and_its_turns_outlive_it(tmp_path):
+    path = tmp_path / "tracker.db"
+    store = ReconnectingSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(path))
+    tracker = DialogueStateTracker.from_events("customer", [UserUttered("where is my order")])
+    asyncio.run(store.save(tracker))
+    with sqlite3.connect(path) as other:  # as the review console opens it
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert other.execute("SELECT count(*) FROM events").fetchone() == (len(tracker.events),)
+    fresh = ReconnectingSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(path))
+    assert len(asyncio.run(fresh.retrieve("customer")).events) == len(tracker.events)
