@@ -144,12 +144,7 @@ class RateLimit:
 
 def counter_for(endpoints: Path | None) -> LocalCounter | RedisCounter:
     """Redis when `endpoints` configures a Redis lock store, else this process's own counts."""
-    from rasa.core.utils import read_endpoints_from_path
+    from bot.serving.redis_client import redis_from_endpoint, redis_lock_store
 
-    from bot.serving.redis_client import redis_from_endpoint
-
-    available = read_endpoints_from_path(endpoints) if endpoints and Path(endpoints).is_file() else None
-    lock_store = available.lock_store if available else None
-    if lock_store is not None and lock_store.type == "redis":
-        return RedisCounter(redis_from_endpoint(lock_store))
-    return LocalCounter()
+    lock_store = redis_lock_store(endpoints)
+    return RedisCounter(redis_from_endpoint(lock_store)) if lock_store is not None else LocalCounter()

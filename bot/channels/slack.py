@@ -15,7 +15,9 @@ timestamps more than 5 minutes off): anything else gets a 401 and reaches no bot
   ids seen are kept where every replica sees them (see bot/channels/seen_events.py);
 - the bot's own messages (`bot_id`) and edits, joins and other `subtype`s are ignored; direct
   messages (`message` in an `im`) and mentions (`app_mention`) in channels are answered;
-- replies go to the thread of the customer's message with chat.postMessage; buttons become
+- replies go to the thread of the customer's message with chat.postMessage, and so do messages
+  pushed later through Rasa's HTTP API (an agent's reply): to the thread of the customer's
+  latest message, read from the tracker store; buttons become
   Block Kit buttons whose click comes back as an interactive payload with the button's payload;
 - a message the bot cannot take (longer than bot/channels/message_text.py allows, or only
   control characters) is answered in the thread with why, and not stored;
@@ -51,6 +53,7 @@ from http import HTTPStatus
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -178,13 +181,27 @@ class SlackEventsOutput(OutputChannel):
 
 
 class SlackPushOutput(SlackEventsOutput):
-    """Messages pushed outside a turn (an agent's reply): Bridge's Slack conversation id is the
-    user's id, and Slack's chat.postMessage delivers a message addressed to a user id in the
-    user's direct conversation with the app."""
+    """Messages pushed outside a turn (an agent's reply, the hand-back) go where the customer
+    last wrote: the channel and thread of the user's latest Slack message, as a bot turn's
+    replies do. `find_thread(sender_id)` reads them from the tracker; without one stored, the
+    message goes to the user's id, which Slack delivers in the user's direct conversation."""
+
+    def __init__(self, client: Any, find_thread: Callable[[str], Awaitable[tuple[str, str | None] | None]]) -> None:
+        super().__init__(client, "", None)
+        self.find_thread = find_thread
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        self.channel, self.thread_ts = recipient_id, None
+        self.channel, self.thread_ts = await self.find_thread(recipient_id) or (recipient_id, None)
         await super().send_response(recipient_id, message)
+
+
+def latest_slack_thread(tracker: Any) -> tuple[str, str | None] | None:
+    """The channel and thread of the tracker's latest Slack message, or None."""
+    for event in reversed(getattr(tracker, "events", None) or []):
+        if isinstance(event, UserUttered) and event.input_channel == SlackEventsInput.name():
+            slack = (event.metadata or {}).get("slack") or {}
+            return (slack["channel"], slack.get("thread_ts")) if slack.get("channel") else None
+    return None
 
 
 class SlackEventsInput(PlatformWebhookInput):
@@ -205,6 +222,7 @@ class SlackEventsInput(PlatformWebhookInput):
         self._client: Any = None
         self._languages: dict[str, str | None] = {}
         self._background_tasks: set[asyncio.Task] = set()
+        self._app: Any = None  # the Rasa server's Sanic app, set when the server starts
 
     @property
     def client(self) -> Any:
@@ -330,14 +348,26 @@ class SlackEventsInput(PlatformWebhookInput):
         )
         return response.text("")
 
+    async def customer_thread(self, sender_id: str) -> tuple[str, str | None] | None:
+        """Where the customer last wrote to the bot, read from the tracker store every replica
+        shares (a push may reach another replica than the customer's last turn did)."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return None
+        return latest_slack_thread(await agent.tracker_store.retrieve(sender_id))
+
     def get_output_channel(self) -> OutputChannel | None:
         """Where Rasa sends messages pushed through its HTTP API (`output_channel=latest`)."""
-        return SlackPushOutput(self.client, "", None) if self.settings else None
+        return SlackPushOutput(self.client, self.customer_thread) if self.settings else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if self.settings is None:
             return closed_blueprint("slack_events", self.closed_reason)
         slack_webhook = Blueprint("slack_events_webhook", __name__)
+
+        @slack_webhook.listener("before_server_start")
+        async def remember_app(app: Any, _: Any) -> None:
+            self._app = app
 
         @slack_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

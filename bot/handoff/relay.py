@@ -6,8 +6,9 @@ serve any agent. An agent's message becomes two slots (its text and language) an
 `utter_agent_message` response, which Rasa's NLG (bot/nlg/translating_nlg.py) translates into
 the customer's language exactly as it does the bot's own replies and sends on the customer's
 channel; the bot event it records (metadata: route, source text, `handoff_agent`) is what the
-agent is shown as delivered. The customer's messages are read from the tracker store and
-translated for the agent through the same pipeline (memory first).
+agent is shown as delivered. The customer's messages, and the bot's replies unless their source
+text is in the agent's language, are read from the tracker store and translated for the agent
+through the same pipeline (memory first).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ RETURNED_MESSAGE = "utter_handoff_returned"
 UNAVAILABLE_MESSAGE = "utter_handoff_unavailable"
 AGENT_TAKEOVER = "agent_takeover"
 REST_CHANNELS = ("rest", "bridge_rest")
+# The route of a reply shown to the agent as its source text (written in the agent's language).
+SOURCE_TEXT = "source"
 
 
 class HandoffError(ValueError):
@@ -215,9 +218,21 @@ class HandoffRelay:
                         "route": turn.route,
                         "source_text": turn.source_text,
                         "source_language": turn.source_language,
+                        "for_agent": self._reply_for_agent(turn, agent),
                     }
                 )
         return shown
+
+    def _reply_for_agent(self, turn: BotTurn, agent: Agent) -> dict[str, Any] | None:
+        """A bot (or agent) reply in the agent's language: its source text when that is in the
+        agent's language, else the source text translated as customer text is (memory first);
+        None when the customer received it in the agent's language or no backend has the pair."""
+        source_language = turn.source_language or turn.language
+        if not turn.language or turn.language == agent.language:
+            return None
+        if source_language == agent.language:
+            return {"text": turn.source_text or turn.text, "route": SOURCE_TEXT}
+        return self._for_agent(turn.source_text or turn.text, source_language, agent)
 
     def send(self, ticket_id: int, agent: Agent, text: str, untranslated_ok: bool = False) -> Delivered:
         """Sends the agent's text to the customer in the customer's language.

@@ -61,11 +61,14 @@ def side_by_side(messages: list[dict]) -> str:
         "|---|------|--------------------|-----------------|-------|",
     ]
     for m in messages:
+        for_agent = m["for_agent"] or {}
         if m["kind"] == "customer":
-            theirs, ours = m["text"], (m["for_agent"] or {}).get("text", "(no translation)")
-            route = (m["for_agent"] or {}).get("route", "-") + " (pt->en, for the agent)"
+            theirs, ours = m["text"], for_agent.get("text", "(no translation)")
+            route = for_agent.get("route", "-") + " (pt->en, for the agent)"
         else:
-            theirs, ours, route = m["text"], m["source_text"], f"{m['route']} ({m['source_language']}->{m['language']})"
+            theirs, ours = m["text"], for_agent.get("text", m["source_text"])
+            route = f"{m['route']} ({m['source_language']}->{m['language']})"
+            route += f"; for the agent: {for_agent.get('route', '-')}"
         cell = [str(m["event_id"]), m["kind"], theirs.replace("\n", " "), ours.replace("\n", " "), route]
         lines.append("| " + " | ".join(part.replace("|", "\\|") for part in cell) + " |")
     return "\n".join(lines) + "\n"
@@ -101,6 +104,9 @@ def test_portuguese_customer_and_english_agent_each_read_their_own_language(hand
     wait(browser, lambda b: any("10045" in t for t in agent.texts(".turn.customer .for-agent")))
     english = [t for t in agent.texts(".turn.customer .for-agent") if "10045" in t][0]
     assert "order" in english.lower()
+    # The bot's own Portuguese replies, in English for the agent too.
+    wait(browser, lambda b: len(agent.texts(".turn.bot .for-agent")) >= 2)
+    assert not set(agent.texts(".turn.bot .for-agent")) & set(texts)
     assert DAMAGED in agent.texts(".turn.customer .original")
 
     browser.find_element("css selector", "#handoff-compose textarea").send_keys(AGENT_REPLY)

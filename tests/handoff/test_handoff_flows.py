@@ -66,6 +66,8 @@ def test_korean_customer_english_agent_is_warned_and_the_customer_gets_a_korean_
         customer.client.emit("user_uttered", {"message": "주문 10045 배송이 늦어요", "session_id": customer.session_id})
         seen = agent.wait_for_message(ticket["ticket_id"], "customer", "주문 10045 배송이 늦어요")
         assert seen["for_agent"] is None  # no Korean -> English backend: the agent reads the original
+        bot_replies = [m for m in agent.messages(ticket["ticket_id"]) if m["kind"] == "bot"]
+        assert bot_replies and all(m["for_agent"] is None for m in bot_replies)  # the same for the bot's Korean
         assert len(wait_for_texts(customer, 3, timeout=3)) == 2  # the paused bot did not answer
 
         warned = agent.post(f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": ENGLISH_REPLY})
@@ -94,11 +96,20 @@ def test_rest_customer_gets_the_agent_reply_in_portuguese_at_the_callback(handof
     assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/claim").status_code == 201
     seen = agent.wait_for_message(ticket["ticket_id"], "customer", "Meu pedido 10045 chegou quebrado")
     assert "10045" in seen["for_agent"]["text"] and seen["for_agent"]["route"].startswith(("mt:", "memory"))
+    # The bot's Portuguese replies so far, authored in Portuguese: translated for the agent.
+    waiting = next(m for m in agent.messages(ticket["ticket_id"]) if m["text"] == replies[-1])
+    assert (waiting["kind"], waiting["language"], waiting["route"]) == ("bot", "pt", "authored")
+    for_agent = waiting["for_agent"]
+    assert for_agent["route"].startswith(("mt:", "memory")) and for_agent["text"] != waiting["text"]
+    assert "5" in for_agent["text"]  # the minutes survive the translation
 
     sent = agent.post(f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": ENGLISH_REPLY})
     assert sent.status_code == 201, sent.text
     delivered = sent.json()
     assert delivered["route"].startswith(("mt:", "memory")) and "10045" in delivered["text"]
+    # A reply written in the agent's language is shown to the agent as written.
+    [shown] = [m for m in agent.messages(ticket["ticket_id"]) if m["kind"] == "agent"]
+    assert shown["text"] == delivered["text"] and shown["for_agent"] == {"text": ENGLISH_REPLY, "route": "source"}
     deadline = time.monotonic() + 30
     while not any(b["recipient_id"] == sender for b in handoff_stack.callback.bodies) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -115,14 +126,20 @@ def test_rest_customer_gets_the_agent_reply_in_portuguese_at_the_callback(handof
     assert any(e["event"] == "slot" and e["name"] == "handoff_agent" and e["value"] == agent.email for e in events)
 
 
-def test_slack_customer_gets_the_agent_reply_in_portuguese(handoff_stack, domain):
-    channel = f"D{uuid.uuid4().hex[:8].upper()}"
+def test_slack_customer_gets_the_agent_reply_in_portuguese_in_the_thread_they_wrote_in(handoff_stack, domain):
+    channel, thread = f"C{uuid.uuid4().hex[:8].upper()}", f"{time.time() - 60:.6f}"
     body = message_event(
-        SLACK_CUSTOMER, "Quero falar com um atendente humano, por favor", channel, f"Ev{uuid.uuid4().hex[:10]}"
+        SLACK_CUSTOMER,
+        "<@U0BRIDGEBOT> Quero falar com um atendente humano, por favor",
+        channel,
+        f"Ev{uuid.uuid4().hex[:10]}",
+        type="app_mention",
+        channel_type="channel",
+        thread_ts=thread,
     )
     assert post_to_slack_webhook(handoff_stack, body)[0] == 200
     handoff = authored(domain, "utter_handoff_wait_time", "pt", handoff_wait_minutes="5")
-    assert handoff_stack.slack.wait_for("chat.postMessage", channel=channel, text=handoff)
+    assert handoff_stack.slack.wait_for("chat.postMessage", channel=channel, thread_ts=thread, text=handoff)
     agent = handoff_stack.agent(agent_email("slack-agent"), "en")
     ticket = agent.waiting_ticket(SLACK_CUSTOMER)
     assert (ticket["channel"], ticket["language"]) == ("slack", "pt")
@@ -130,10 +147,12 @@ def test_slack_customer_gets_the_agent_reply_in_portuguese(handoff_stack, domain
     sent = agent.post(f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": ENGLISH_REPLY})
     assert sent.status_code == 201, sent.text
     pushed = handoff_stack.slack.wait_for("chat.postMessage", text=sent.json()["text"])
-    assert pushed and pushed[0].params["channel"] == SLACK_CUSTOMER and "10045" in pushed[0].params["text"]
+    assert len(pushed) == 1 and "10045" in pushed[0].params["text"]
+    # Into the customer's thread, as the bot's replies: not into a direct message.
+    assert (pushed[0].params["channel"], pushed[0].params.get("thread_ts")) == (channel, thread)
     assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/hand-back", {"close": True}).status_code == 200
     returned = authored(domain, "utter_handoff_returned", "pt")
-    assert handoff_stack.slack.wait_for("chat.postMessage", channel=SLACK_CUSTOMER, text=returned)
+    assert handoff_stack.slack.wait_for("chat.postMessage", channel=channel, thread_ts=thread, text=returned)
 
 
 def test_telegram_customer_gets_the_agent_reply_in_portuguese(handoff_stack, domain):

@@ -1,5 +1,7 @@
 """A hand-off across two Rasa replicas sharing PostgreSQL and the Redis lock store, with the
-console in its own process, while one replica is restarted: no message is lost or duplicated."""
+console in its own process: a widget's socket on one replica receives, live and once, the
+agent's message sent through the other replica's API; and while one replica is restarted, no
+message is lost or duplicated."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import yaml
 
 from bot.serving.processes import BotStack, free_port
 from tests.conftest import PROJECT_DIR
+from tests.helpers.channel_clients import SocketIOCustomer
 from tests.helpers.demo_domain import authored
 from tests.helpers.handoff_stack import RASA_TOKEN, ConsoleAgent, start_console
 from tests.helpers.rasa_server import send, tracker
@@ -23,8 +26,9 @@ POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPLY = "Order 10045 is on its way; I added a voucher of $10.00 to your account."
 
 
-@pytest.fixture
-def replicas(demo_model, tmp_path):
+@pytest.fixture(scope="module")
+def replicas(demo_model, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("handoff-replicas")
     name = f"bridge_handoff_replicas_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -55,7 +59,8 @@ def replicas(demo_model, tmp_path):
             action_port=action_port,
             chat_port=None,
             log_dir=tmp_path / f"logs-{index}",
-            env={"BRIDGE_SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}", **shared},
+            # The channels find the shared Redis (socket.io's client manager) in this file.
+            env={"BRIDGE_SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}", "BRIDGE_ENDPOINTS": str(path), **shared},
             rasa_token=RASA_TOKEN,
         )
         stack.start()
@@ -71,6 +76,79 @@ def replicas(demo_model, tmp_path):
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def bot_texts(customer: SocketIOCustomer) -> list[str]:
+    return [data["text"] for name, data in customer.events if name == "bot_uttered" and "text" in data]
+
+
+def wait_for_texts(customer: SocketIOCustomer, count: int, timeout: float = 90) -> list[str]:
+    """The texts pushed to the customer's socket once there are `count`, then a little longer,
+    so that a copy arriving late is counted too."""
+    deadline = time.monotonic() + timeout
+    while len(bot_texts(customer)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)
+    return bot_texts(customer)
+
+
+def test_the_widget_on_one_replica_gets_the_agent_message_sent_through_the_other_once(replicas, domain):
+    (first, second), console_url, _ = replicas
+    # The console reaches the replicas in the order of BRIDGE_RASA_URLS: the first one answers
+    # the agent, and the customer's socket is on the second.
+    customer = SocketIOCustomer(second.rasa_url)
+    try:
+        customer.client.emit(
+            "user_uttered",
+            {
+                "message": "Quero falar com um atendente humano, por favor",
+                "session_id": customer.session_id,
+                "customData": {"language": "pt"},
+            },
+        )
+        texts = wait_for_texts(customer, 2)
+        waiting = authored(domain, "utter_handoff_wait_time", "pt", handoff_wait_minutes="5")
+        assert len(texts) == 2 and texts[1] == waiting  # the bot's replies, each once
+
+        admin = ConsoleAgent(console_url, "admin@handoff.example", "admin-password-1")
+        body = {"email": "live@handoff.example", "password": "agent-password-1", "role": "agent", "language": "en"}
+        assert admin.post("/api/agents", body).status_code == 201
+        agent = ConsoleAgent(console_url, body["email"], body["password"])
+        ticket = agent.waiting_ticket(customer.session_id)
+        assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/claim").status_code == 201
+        late = "O pedido 10045 não chegou"
+        customer.client.emit("user_uttered", {"message": late, "session_id": customer.session_id})
+        agent.wait_for_message(ticket["ticket_id"], "customer", late)
+
+        sent = agent.post(f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": REPLY})
+        assert sent.status_code == 201, sent.text
+        delivered = sent.json()
+        assert delivered["language"] == "pt" and delivered["route"].startswith(("mt:", "memory"))
+        assert "10045" in delivered["text"] and delivered["text"] != REPLY
+        texts = wait_for_texts(customer, 3)
+        pushed = texts.count(delivered["text"])
+        stored = [
+            e["text"]
+            for e in tracker(first, customer.session_id)["events"]
+            if e["event"] == "bot" and e["metadata"].get("utter_action") == "utter_agent_message"
+        ]
+        print(
+            f"agent messages stored: {len(stored)}, distinct {len(set(stored))}, pushed live to the socket on "
+            f"the other replica: {pushed}; socket texts: {len(texts)}"
+        )
+        assert (len(stored), pushed, len(texts)) == (1, 1, 3)
+
+        assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/hand-back", {}).status_code == 200
+        texts = wait_for_texts(customer, 4)
+        assert texts[3:] == [authored(domain, "utter_handoff_returned", "pt")]
+        customer.client.emit(
+            "user_uttered",
+            {"message": "Esqueci minha senha e agora não consigo entrar na conta", "session_id": customer.session_id},
+        )
+        texts = wait_for_texts(customer, 5)
+        assert texts[4:] == [authored(domain, "utter_password_reset", "pt")]  # the bot again, once
+    finally:
+        customer.close()
 
 
 def restart(stack: BotStack, name: str = "rasa server") -> None:

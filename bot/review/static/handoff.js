@@ -78,8 +78,10 @@
         turn.append(el("div", "meta", "customer · " + (m.language || "?") + (m.for_agent ? " · translated for you (" + m.for_agent.route + ")" : " · no translation for you")));
       } else {
         turn.append(el("div", "text delivered", m.text));
-        if (m.source_text && m.source_text !== m.text) turn.append(el("div", "source", m.source_text));
-        turn.append(el("div", "meta", (m.kind === "agent" ? "agent" : "bot") + " · sent in " + (m.language || "?") + " · route " + m.route));
+        if (m.for_agent) turn.append(el("div", "source for-agent", m.for_agent.text));
+        else if (m.source_text && m.source_text !== m.text) turn.append(el("div", "source", m.source_text));
+        const forYou = !m.for_agent ? "" : m.for_agent.route === "source" ? " · for you: its source text" : " · translated for you (" + m.for_agent.route + ")";
+        turn.append(el("div", "meta", (m.kind === "agent" ? "agent" : "bot") + " · sent in " + (m.language || "?") + " · route " + m.route + forYou));
       }
       list.append(turn);
     }
