@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rasa.shared.nlu.training_data.message import Message
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,13 @@ class Example:
     text: str
     intent: str
     language: str = ""
+
+
+def example_language(message: Message) -> str:
+    """The language a training example was written in: its intent's or its own
+    `metadata.language` ("" when neither says)."""
+    metadata = message.get("metadata") or {}
+    return str((metadata.get("intent") or {}).get("language") or (metadata.get("example") or {}).get("language") or "")
 
 
 def load_nlu_examples(path: str | Path) -> list[Example]:
@@ -31,11 +42,7 @@ def load_nlu_examples(path: str | Path) -> list[Example]:
     data = load_data(str(path))
     examples = []
     for message in data.intent_examples:
-        metadata = message.get("metadata") or {}
-        language = (
-            (metadata.get("intent") or {}).get("language") or (metadata.get("example") or {}).get("language") or ""
-        )
-        examples.append(Example(message.get("text"), message.get("intent"), str(language)))
+        examples.append(Example(message.get("text"), message.get("intent"), example_language(message)))
     if not examples:
         raise ValueError(
             f"No intent examples in '{path}'. Point to a Rasa NLU file or folder (e.g. training_data/nlu)."

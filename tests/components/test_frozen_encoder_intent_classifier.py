@@ -75,6 +75,41 @@ def test_confidences_are_calibrated_on_held_out_folds_unless_turned_off(tiny_ber
     ]
 
 
+def test_a_language_no_example_is_written_in_gets_sharper_confidences_with_the_same_intents(tiny_bert, tmp_path):
+    cfg = config(tiny_bert, unseen_language_temperature=0.5)
+    classifier = trained(FrozenEncoderIntentClassifier, tmp_path, cfg, intents_training_data())
+    meta = json.loads(next(tmp_path.rglob("classifier.json")).read_text())
+    assert meta["example_languages"] == ["en"]
+    english, german, unknown = (intent_rankings(classifier, PROBES, lang) for lang in ("en", "de", None))
+    assert [r[0]["name"] for r in german] == [r[0]["name"] for r in english]
+    assert all(g[0]["confidence"] > e[0]["confidence"] for g, e in zip(german, english))
+    assert unknown == german  # an undetected language is not one the examples were written in
+    assert intent_rankings(reloaded(FrozenEncoderIntentClassifier, tmp_path, cfg), PROBES, "de") == german
+
+    # Examples that do not say their language: nothing is unseen, every language is read alike.
+    unlabelled = to_training_data([Example(t, intent) for intent, texts in INTENTS.items() for t in texts])
+    plain = trained(FrozenEncoderIntentClassifier, tmp_path / "plain", cfg, unlabelled)
+    assert intent_rankings(plain, PROBES, "de") == intent_rankings(plain, PROBES, "en")
+
+
+def test_the_second_encoders_weight_sets_how_much_the_regression_reads_it(tiny_bert, tmp_path):
+    def with_weight(weight: float, folder: str):
+        cfg = config(tiny_bert, second_encoder="use-multilingual", second_encoder_weight=weight)
+        classifier = trained(FrozenEncoderIntentClassifier, tmp_path / folder, cfg, intents_training_data())
+        rankings = intent_rankings(classifier, PROBES, "es")
+        again = reloaded(FrozenEncoderIntentClassifier, tmp_path / folder, cfg)
+        assert intent_rankings(again, PROBES, "es") == rankings
+        return rankings
+
+    assert with_weight(0.5, "half") != with_weight(1.0, "full")
+    # Scaled almost to nothing, USE's embedding no longer moves the answer: e5 alone's ranking.
+    nearly_none = with_weight(1e-6, "none")
+    alone = trained(FrozenEncoderIntentClassifier, tmp_path / "alone", config(tiny_bert), intents_training_data())
+    for ours, theirs in zip(nearly_none, intent_rankings(alone, PROBES, "es")):
+        assert [r["name"] for r in ours] == [r["name"] for r in theirs]
+        assert ours[0]["confidence"] == pytest.approx(theirs[0]["confidence"], abs=0.01)
+
+
 def test_ranking_length_limits_the_ranking(tiny_bert, tmp_path):
     classifier = trained(
         FrozenEncoderIntentClassifier, tmp_path, config(tiny_bert, ranking_length=2), intents_training_data()
@@ -122,6 +157,8 @@ def test_missing_model_folder_names_the_fix(tmp_path):
         ("C", 0),
         ("calibration_folds", -1),
         ("second_encoder", "labse"),
+        ("second_encoder_weight", 0),
+        ("unseen_language_temperature", -1.0),
     ],
 )
 def test_bad_config_names_key_and_value(tiny_bert, key, value):
