@@ -80,6 +80,8 @@ class SentenceEncoder:
         path: the model folder.
         threads: torch CPU threads; set on purpose because torch competes with the server.
         batch_size: texts per forward pass.
+        precision: "auto" (bfloat16 where the CPU computes it natively), "bfloat16" or
+            "float32", for models the fused pass runs (bot/models/fused_sentence_pass.py).
 
     Example:
         >>> encoder = load_encoder("build/encoders/multilingual-e5-small")
@@ -87,9 +89,12 @@ class SentenceEncoder:
         (1, 384)
     """
 
-    def __init__(self, path: str | os.PathLike, threads: int = 2, batch_size: int = 32) -> None:
+    def __init__(
+        self, path: str | os.PathLike, threads: int = 2, batch_size: int = 32, precision: str = "auto"
+    ) -> None:
         import torch
 
+        from bot.models.fused_sentence_pass import FusedSentencePass
         from bot.models.resident_sentence_transformer import ResidentSentenceTransformer
 
         self.path = check_encoder_dir(path)
@@ -103,6 +108,7 @@ class SentenceEncoder:
         except Exception as error:  # whatever a broken folder makes transformers raise
             raise encoder_load_error(self.path, error) from error
         self.dimension = int(self.model.get_embedding_dimension())
+        self.fused = FusedSentencePass.of(self.model, precision)
         self._recent = RecentEmbeddings()
 
     def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
@@ -118,6 +124,9 @@ class SentenceEncoder:
         # One text (a customer's turn) is faster on one thread: the hand-off between two
         # costs more than the second core saves (bot/models/cpu_inference.py).
         with cpu_inference(1 if len(texts) == 1 else self.threads, "float32"):
+            if self.fused is not None:
+                prompt = self.model.prompts.get(prompt_name, "") if prompt_name else ""
+                return self.fused.embed([prompt + text for text in texts], self.batch_size)
             vectors = self.model.encode(
                 list(texts),
                 prompt_name=prompt_name,

@@ -27,15 +27,10 @@ import numpy as np
 
 from bot.models.encoder import TOKENIZER_OPTIONS, encoder_load_error
 from bot.models.fused_layers import fused_copies, run_fused
+from bot.models.fused_sentence_pass import length_batches, mean_pool, padded_token_ids
 from bot.models.logistic_head import fit_logistic_head
 
 STORAGE_DTYPES = ("float16", "float32")
-
-
-def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length, so padding stays short."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 class EncoderNetwork:
@@ -123,21 +118,15 @@ class EncoderNetwork:
         encoded = self.tokenizer([self.prompt + t for t in texts], truncation=True, max_length=self.max_length)
         return encoded["input_ids"]
 
-    def _pad(self, sequences: Sequence[Any], pad_value: float) -> tuple[Any, Any]:
-        """Token id lists or per-text state tensors padded to the longest, and their mask."""
+    def _pad_states(self, states: Sequence[Any]) -> tuple[Any, Any]:
+        """Per-text state tensors padded with zeros to the longest, and their mask."""
         torch = self.torch
-        longest = max(len(s) for s in sequences)
-        mask = torch.zeros(len(sequences), longest, dtype=torch.long)
-        for row, sequence in enumerate(sequences):
-            mask[row, : len(sequence)] = 1
-        if isinstance(sequences[0], list):
-            ids = torch.full((len(sequences), longest), int(pad_value), dtype=torch.long)
-            for row, sequence in enumerate(sequences):
-                ids[row, : len(sequence)] = torch.tensor(sequence)
-            return ids, mask
-        padded = torch.zeros(len(sequences), longest, sequences[0].shape[-1], dtype=sequences[0].dtype)
-        for row, sequence in enumerate(sequences):
-            padded[row, : len(sequence)] = sequence
+        longest = max(len(s) for s in states)
+        mask = torch.zeros(len(states), longest, dtype=torch.long)
+        padded = torch.zeros(len(states), longest, states[0].shape[-1], dtype=states[0].dtype)
+        for row, state in enumerate(states):
+            mask[row, : len(state)] = 1
+            padded[row, : len(state)] = state
         return padded, mask
 
     def _run_layers(self, hidden: Any, mask: Any, start: int, stop: int) -> Any:
@@ -154,7 +143,7 @@ class EncoderNetwork:
     def _padded_ids(self, token_ids: Sequence[list[int]]) -> tuple[Any, Any]:
         """Token ids padded with the tokenizer's pad id, and their mask."""
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        return self._pad(token_ids, pad)
+        return padded_token_ids(token_ids, pad)
 
     def lower(self, token_ids: Sequence[list[int]]) -> list[Any]:
         """Per-text hidden states after the frozen layers (unpadded), computed without grad."""
@@ -171,14 +160,8 @@ class EncoderNetwork:
 
     def pooled(self, states: Sequence[Any]) -> Any:
         """Sentence embeddings from cached lower-layer states."""
-        hidden, mask = self._pad(states, 0.0)
-        return self._mean_pool(self._run_layers(hidden, mask, self.frozen_layers, len(self.layers)), mask)
-
-    def _mean_pool(self, hidden: Any, mask: Any) -> Any:
-        """Sentence embeddings as e5 makes them: mean over the tokens, L2-normalised."""
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        return self.torch.nn.functional.normalize(pooled, dim=-1)
+        hidden, mask = self._pad_states(states)
+        return mean_pool(self._run_layers(hidden, mask, self.frozen_layers, len(self.layers)), mask)
 
     def initialise_head(self, states: Sequence[Any], targets: np.ndarray, C: float, max_iter: int) -> None:
         """Starts the head from logistic regression on the pretrained embeddings, so that
@@ -212,7 +195,7 @@ class EncoderNetwork:
         with self.torch.inference_mode():
             for batch in length_batches([len(t) for t in token_ids], batch_size):
                 hidden, mask = self._top_states([token_ids[i] for i in batch])
-                output[batch] = self.head(self._mean_pool(hidden, mask)).float().numpy()
+                output[batch] = self.head(mean_pool(hidden, mask)).float().numpy()
         return output
 
     def prepare_for_prediction(self, bfloat16: bool) -> None:

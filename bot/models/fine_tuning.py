@@ -27,7 +27,8 @@ import numpy as np
 
 from bot.language.typing_errors import with_typing_error
 from bot.models.calibration import confidence_report, fit_temperature, softmax
-from bot.models.encoder_network import EncoderNetwork, length_batches
+from bot.models.encoder_network import EncoderNetwork
+from bot.models.fused_sentence_pass import length_batches
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.models.encoder_network import EncoderNetwork, length_batches
+from bot.models.encoder_network import EncoderNetwork
+from bot.models.fused_sentence_pass import length_batches
 from tests.helpers.tiny_encoder import build_tiny_encoder
 
 TEXTS = ["where is my order", "hello", "refund my payment please now", "hi"]

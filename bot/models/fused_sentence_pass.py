@@ -1,0 +1,105 @@
+"""A mean-pooled BERT-style sentence encoder's forward pass through fused blocks.
+
+sentence-transformers runs a Hugging Face model block by block, about sixty small
+operations a block, in float32. For the sentence encoders Bridge ships and most it can be
+pointed at (e5, LaBSE and other BERT or XLM-RoBERTa models with mean pooling), the same
+function is: the model's embeddings, its blocks as torch's fused encoder layer
+(bot/models/fused_layers.py), the mean over the text's tokens, L2 normalisation. Computed
+that way a customer's message costs well under the sentence-transformers pass, and about
+half again in bfloat16 on a CPU with bfloat16 matrix instructions (bot/models/cpu_inference.py);
+bfloat16 moves an embedding by a cosine of about 1e-4, far below what separates two
+intents or two answers. Every embedding of a process comes from one such pass, batches
+(training, indexing) and single turns alike, so a stored vector and a customer's vector are
+computed the same way. A model of another shape returns None and keeps sentence-transformers'
+own pass.
+
+Example:
+    >>> fused = FusedSentencePass.of(sentence_transformer, precision="auto")
+    >>> fused.embed(["query: Wo ist meine Bestellung?"], batch_size=32).shape
+    (1, 384)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bot.models.cpu_inference import uses_bfloat16
+from bot.models.fused_layers import fused_copies, run_fused
+
+
+def mean_pool(hidden: Any, mask: Any) -> Any:
+    """Sentence embeddings as e5 makes them: the mean over the real tokens, L2-normalised."""
+    import torch
+
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, so padding stays short."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def padded_token_ids(token_ids: Sequence[list[int]], pad_id: int) -> tuple[Any, Any]:
+    """Token id lists padded with `pad_id` to the longest, and their mask (1 for real tokens)."""
+    import torch
+
+    longest = max(len(ids) for ids in token_ids)
+    ids = torch.full((len(token_ids), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros(len(token_ids), longest, dtype=torch.long)
+    for row, sequence in enumerate(token_ids):
+        ids[row, : len(sequence)] = torch.tensor(sequence, dtype=torch.long)
+        mask[row, : len(sequence)] = 1
+    return ids, mask
+
+
+class FusedSentencePass:
+    """The embeddings, fused blocks and mean pooling of one loaded sentence-transformers model."""
+
+    def __init__(self, transformer: Any, blocks: list[Any]) -> None:
+        self.embeddings = transformer.auto_model.embeddings
+        self.tokenizer = transformer.tokenizer
+        self.max_length = int(transformer.max_seq_length or self.tokenizer.model_max_length)
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        self.width = int(transformer.auto_model.config.hidden_size)
+        self.blocks = blocks
+
+    @classmethod
+    def of(cls, model: Any, precision: str) -> FusedSentencePass | None:
+        """The fused pass of `model` (a SentenceTransformer) in `precision` ("auto", "bfloat16",
+        "float32"), or None when the model is not a mean-pooled BERT-style encoder."""
+        import torch
+
+        modules = list(model)
+        names = [type(module).__name__ for module in modules]
+        if names[:2] != ["Transformer", "Pooling"] or names[2:] not in ([], ["Normalize"]):
+            return None
+        if modules[1].get_config_dict().get("pooling_mode") != "mean":
+            return None
+        encoder = modules[0].auto_model
+        layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+        if layers is None or not hasattr(encoder, "embeddings"):
+            return None
+        dtype = torch.bfloat16 if uses_bfloat16(precision) else torch.float32
+        blocks = fused_copies(layers, encoder.config, dtype)
+        return cls(modules[0], blocks) if blocks is not None else None
+
+    def embed(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """L2-normalised float32 embeddings of `texts` (prompts already prepended), rows in
+        input order; texts longer than the model's maximum length are truncated, as
+        sentence-transformers does."""
+        import torch
+
+        token_ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        vectors = np.zeros((len(texts), self.width), dtype=np.float32)
+        with torch.inference_mode():
+            for batch in length_batches([len(ids) for ids in token_ids], batch_size):
+                ids, mask = padded_token_ids([token_ids[i] for i in batch], self.pad_id)
+                hidden = run_fused(self.blocks, self.embeddings(input_ids=ids), mask)
+                vectors[batch] = mean_pool(hidden, mask).numpy()
+        return vectors
