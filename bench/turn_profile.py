@@ -120,7 +120,7 @@ def instrument(timers: Timers) -> None:
 
     timers.wrap(GraphNode, "__call__", node_label)
     timers.wrap(MultilingualIntentClassifier, "predict_probabilities", "  classifier encoder + head")
-    timers.wrap(SentenceEncoder, "_encode", "  retriever encoder (sentence-transformers)")
+    timers.wrap(SentenceEncoder, "_encode", "  sentence encoder pass (e5; shared by the classifier and the retriever)")
     timers.wrap(AnswerRetriever, "search_vectors", "  FAISS search + answer lookup")
     timers.wrap(MetadataStore, "lookup", "    answer lookup (SQLite)")
     timers.wrap(RemoteAction, "run", "custom action (RemoteAction.run)")
