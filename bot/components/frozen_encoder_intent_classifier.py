@@ -172,7 +172,7 @@ class FrozenEncoderIntentClassifier(EncoderIntentClassifier):
         return load_encoder(self.config["model_path"], self.config["threads"])
 
     def _second_encoder(self) -> UseEncoder | None:
-        return load_use_encoder(self.config["threads"]) if self.config["second_encoder"] else None
+        return load_use_encoder() if self.config["second_encoder"] else None
 
     def train(self, training_data: TrainingData) -> Resource:
         """Trains on every intent example (see parent class), noting the examples' languages."""
