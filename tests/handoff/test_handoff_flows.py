@@ -33,29 +33,11 @@ def agent_email(tag: str) -> str:
     return f"{tag}-{uuid.uuid4().hex[:6]}@handoff.example"
 
 
-def bot_texts(customer: SocketIOCustomer) -> list[str]:
-    return [data["text"] for name, data in customer.events if name == "bot_uttered" and "text" in data]
-
-
-def wait_for_texts(customer: SocketIOCustomer, count: int, timeout: float = 90) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while len(bot_texts(customer)) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return bot_texts(customer)
-
-
 def test_korean_customer_english_agent_is_warned_and_the_customer_gets_a_korean_notice(handoff_stack, domain):
     customer = SocketIOCustomer(handoff_stack.rasa_url)
     try:
-        customer.client.emit(
-            "user_uttered",
-            {
-                "message": "사람 상담원과 직접 이야기하고 싶어요",
-                "session_id": customer.session_id,
-                "customData": {"language": "ko"},
-            },
-        )
-        texts = wait_for_texts(customer, 2)
+        customer.say("사람 상담원과 직접 이야기하고 싶어요", "ko")
+        texts = customer.wait_for_texts(2)
         assert texts[1] == authored(domain, "utter_handoff_wait_time", "ko", handoff_wait_minutes="5")
         agent = handoff_stack.agent(agent_email("en-agent"), "en")
         ticket = agent.waiting_ticket(customer.session_id)
@@ -63,24 +45,24 @@ def test_korean_customer_english_agent_is_warned_and_the_customer_gets_a_korean_
         assert ticket["translated_for_you"] is False
         assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/claim").status_code == 201
 
-        customer.client.emit("user_uttered", {"message": "주문 10045 배송이 늦어요", "session_id": customer.session_id})
+        customer.say("주문 10045 배송이 늦어요")
         seen = agent.wait_for_message(ticket["ticket_id"], "customer", "주문 10045 배송이 늦어요")
         assert seen["for_agent"] is None  # no Korean -> English backend: the agent reads the original
         bot_replies = [m for m in agent.messages(ticket["ticket_id"]) if m["kind"] == "bot"]
         assert bot_replies and all(m["for_agent"] is None for m in bot_replies)  # the same for the bot's Korean
-        assert len(wait_for_texts(customer, 3, timeout=3)) == 2  # the paused bot did not answer
+        assert len(customer.wait_for_texts(3, timeout=3)) == 2  # the paused bot did not answer
 
         warned = agent.post(f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": ENGLISH_REPLY})
         assert warned.status_code == 409
         assert "No translation from en to ko" in warned.json()["confirm"]
-        assert len(wait_for_texts(customer, 3, timeout=2)) == 2  # nothing was sent before confirming
+        assert len(customer.wait_for_texts(3, timeout=2)) == 2  # nothing was sent before confirming
 
         sent = agent.post(
             f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": ENGLISH_REPLY, "send_untranslated": True}
         )
         assert sent.status_code == 201, sent.text
         notice = authored(domain, "utter_agent_untranslated_notice", "ko")
-        assert wait_for_texts(customer, 3)[2] == f"{ENGLISH_REPLY}\n{notice}"
+        assert customer.wait_for_texts(3)[2] == f"{ENGLISH_REPLY}\n{notice}"
         assert (sent.json()["text"], sent.json()["route"]) == (f"{ENGLISH_REPLY}\n{notice}", "fallback")
     finally:
         customer.close()

@@ -78,35 +78,14 @@ def replicas(demo_model, tmp_path_factory):
         admin.dispose()
 
 
-def bot_texts(customer: SocketIOCustomer) -> list[str]:
-    return [data["text"] for name, data in customer.events if name == "bot_uttered" and "text" in data]
-
-
-def wait_for_texts(customer: SocketIOCustomer, count: int, timeout: float = 90) -> list[str]:
-    """The texts pushed to the customer's socket once there are `count`, then a little longer,
-    so that a copy arriving late is counted too."""
-    deadline = time.monotonic() + timeout
-    while len(bot_texts(customer)) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(2)
-    return bot_texts(customer)
-
-
 def test_the_widget_on_one_replica_gets_the_agent_message_sent_through_the_other_once(replicas, domain):
     (first, second), console_url, _ = replicas
     # The console reaches the replicas in the order of BRIDGE_RASA_URLS: the first one answers
     # the agent, and the customer's socket is on the second.
     customer = SocketIOCustomer(second.rasa_url)
     try:
-        customer.client.emit(
-            "user_uttered",
-            {
-                "message": "Quero falar com um atendente humano, por favor",
-                "session_id": customer.session_id,
-                "customData": {"language": "pt"},
-            },
-        )
-        texts = wait_for_texts(customer, 2)
+        customer.say("Quero falar com um atendente humano, por favor", "pt")
+        texts = customer.wait_for_texts(2, settle=2)
         waiting = authored(domain, "utter_handoff_wait_time", "pt", handoff_wait_minutes="5")
         assert len(texts) == 2 and texts[1] == waiting  # the bot's replies, each once
 
@@ -117,7 +96,7 @@ def test_the_widget_on_one_replica_gets_the_agent_message_sent_through_the_other
         ticket = agent.waiting_ticket(customer.session_id)
         assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/claim").status_code == 201
         late = "O pedido 10045 não chegou"
-        customer.client.emit("user_uttered", {"message": late, "session_id": customer.session_id})
+        customer.say(late)
         agent.wait_for_message(ticket["ticket_id"], "customer", late)
 
         sent = agent.post(f"/api/handoffs/{ticket['ticket_id']}/messages", {"text": REPLY})
@@ -125,7 +104,7 @@ def test_the_widget_on_one_replica_gets_the_agent_message_sent_through_the_other
         delivered = sent.json()
         assert delivered["language"] == "pt" and delivered["route"].startswith(("mt:", "memory"))
         assert "10045" in delivered["text"] and delivered["text"] != REPLY
-        texts = wait_for_texts(customer, 3)
+        texts = customer.wait_for_texts(3, settle=2)
         pushed = texts.count(delivered["text"])
         stored = [
             e["text"]
@@ -139,13 +118,10 @@ def test_the_widget_on_one_replica_gets_the_agent_message_sent_through_the_other
         assert (len(stored), pushed, len(texts)) == (1, 1, 3)
 
         assert agent.post(f"/api/handoffs/{ticket['ticket_id']}/hand-back", {}).status_code == 200
-        texts = wait_for_texts(customer, 4)
+        texts = customer.wait_for_texts(4, settle=2)
         assert texts[3:] == [authored(domain, "utter_handoff_returned", "pt")]
-        customer.client.emit(
-            "user_uttered",
-            {"message": "Esqueci minha senha e agora não consigo entrar na conta", "session_id": customer.session_id},
-        )
-        texts = wait_for_texts(customer, 5)
+        customer.say("Esqueci minha senha e agora não consigo entrar na conta")
+        texts = customer.wait_for_texts(5, settle=2)
         assert texts[4:] == [authored(domain, "utter_password_reset", "pt")]  # the bot again, once
     finally:
         customer.close()

@@ -43,6 +43,26 @@ class SocketIOCustomer:
             self.arrived.clear()
         return None
 
+    def say(self, message: str, language: str | None = None) -> None:
+        """Sends a customer's message, with the widget's language hint when given."""
+        payload: dict[str, Any] = {"message": message, "session_id": self.session_id}
+        if language:
+            payload["customData"] = {"language": language}
+        self.client.emit("user_uttered", payload)
+
+    def bot_texts(self) -> list[str]:
+        """The texts of the bot's messages pushed to this socket so far."""
+        return [data["text"] for name, data in self.events if name == "bot_uttered" and "text" in data]
+
+    def wait_for_texts(self, count: int, timeout: float = 90, settle: float = 0.0) -> list[str]:
+        """The bot's texts once there are `count` (or at the timeout), after `settle` seconds
+        more, so that a copy arriving late is counted too."""
+        deadline = time.monotonic() + timeout
+        while len(self.bot_texts()) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(settle)
+        return self.bot_texts()
+
     def close(self) -> None:
         self.client.disconnect()
 
