@@ -402,16 +402,7 @@ def deploy(variant: str, model: Path, project_dir: Path, work: Path, run_id: str
     def stack(kind: type[BotStack], name: str, endpoints: dict) -> BotStack:
         path = folder / f"endpoints-{name}.yml"
         path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-        return kind(
-            project_dir=project_dir,
-            model=model,
-            endpoints=path,
-            rasa_port=free_port(),
-            action_port=action_port,
-            chat_port=None,
-            log_dir=folder / f"logs-{name}",
-            env=env,
-        )
+        return kind.on_free_port(project_dir, model, path, action_port, folder / f"logs-{name}", env)
 
     with contextlib.ExitStack() as cleanup:
         base = project_dir / "endpoints.yml"

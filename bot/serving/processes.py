@@ -249,6 +249,31 @@ class BotStack:
             rasa_token=rasa_token,
         )
 
+    @classmethod
+    def on_free_port(
+        cls,
+        project_dir: Path,
+        model: Path,
+        endpoints: Path,
+        action_port: int,
+        log_dir: Path,
+        env: dict[str, str],
+        rasa_token: str | None = None,
+    ) -> BotStack:
+        """A Rasa server on a free loopback port and its action server on `action_port`, with
+        no chat page or console: what tests and benchmarks start beside each other."""
+        return cls(
+            project_dir=Path(project_dir),
+            model=Path(model),
+            endpoints=Path(endpoints),
+            rasa_port=free_port(),
+            action_port=action_port,
+            chat_port=None,
+            log_dir=Path(log_dir),
+            env=dict(env),
+            rasa_token=rasa_token,
+        )
+
     @property
     def serves_actions(self) -> bool:
         """True when the project has custom actions, so an action server is started."""

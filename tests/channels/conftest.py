@@ -73,16 +73,8 @@ def channel_stack(
     work = tmp_path_factory.mktemp("channel-stack")
     action_port, tracker_db = free_port(), work / "tracker.db"
     endpoints = write_endpoints(PROJECT_DIR / "endpoints.yml", work / "endpoints.yml", action_port, tracker_db)
-    stack = BotStack(
-        project_dir=PROJECT_DIR,
-        model=demo_model,
-        endpoints=endpoints,
-        rasa_port=free_port(),
-        action_port=action_port,
-        chat_port=None,
-        log_dir=work / "logs",
-        env={"BRIDGE_SHOP_DB_URL": shop_db_url, "BRIDGE_ENDPOINTS": str(endpoints), **platform_env(slack, telegram)},
-    )
+    env = {"BRIDGE_SHOP_DB_URL": shop_db_url, "BRIDGE_ENDPOINTS": str(endpoints), **platform_env(slack, telegram)}
+    stack = BotStack.on_free_port(PROJECT_DIR, demo_model, endpoints, action_port, work / "logs", env)
     stack.start()
     yield ChannelStack(stack, slack, telegram, tracker_db)
     stack.stop()

@@ -51,17 +51,10 @@ def replicas(demo_model, tmp_path_factory):
         endpoints["lock_store"] = {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 1}
         path = tmp_path / f"endpoints-{index}.yml"
         path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-        stack = BotStack(
-            project_dir=PROJECT_DIR,
-            model=demo_model,
-            endpoints=path,
-            rasa_port=free_port(),
-            action_port=action_port,
-            chat_port=None,
-            log_dir=tmp_path / f"logs-{index}",
-            # The channels find the shared Redis (socket.io's client manager) in this file.
-            env={"BRIDGE_SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}", "BRIDGE_ENDPOINTS": str(path), **shared},
-            rasa_token=RASA_TOKEN,
+        # The channels find the shared Redis (socket.io's client manager) in BRIDGE_ENDPOINTS.
+        env = {"BRIDGE_SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}", "BRIDGE_ENDPOINTS": str(path), **shared}
+        stack = BotStack.on_free_port(
+            PROJECT_DIR, demo_model, path, action_port, tmp_path / f"logs-{index}", env, RASA_TOKEN
         )
         stack.start()
         stacks.append(stack)
