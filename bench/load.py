@@ -312,28 +312,6 @@ def redis_lock_store(key_prefix: str) -> dict:
     return {"type": "redis", "url": REDIS["host"], "port": REDIS["port"], "db": 1, "key_prefix": key_prefix}
 
 
-@contextlib.contextmanager
-def scratch_postgres_database(run_id: str) -> Iterator[str]:
-    """An empty PostgreSQL database on loopback for one run, dropped afterwards."""
-    import psycopg2
-
-    def admin(statement: str) -> None:
-        connection = psycopg2.connect(dbname="postgres", **POSTGRES)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
-        finally:
-            connection.close()
-
-    name = f"bench_load_{run_id}"
-    admin(f"CREATE DATABASE {name}")
-    try:
-        yield name
-    finally:
-        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def process_memory_mb(pid: int) -> dict[str, float]:
     """Memory of a process and its descendants in MB: resident now (VmRSS), the peak (VmHWM,
     the kernel's high-water mark since the process started) and the proportional share
@@ -386,6 +364,7 @@ class Deployment:
 def deploy(variant: str, model: Path, project_dir: Path, work: Path, run_id: str) -> Iterator[Deployment]:
     """Starts the set-up `variant` on free loopback ports; stops it (and drops its database) after."""
     from bot.serving.processes import BotStack, free_port
+    from bot.serving.scratch_database import scratch_database
 
     class ReplicaStack(BotStack):
         """Another Rasa server of the same bot, using the first stack's action server."""
@@ -407,7 +386,7 @@ def deploy(variant: str, model: Path, project_dir: Path, work: Path, run_id: str
     with contextlib.ExitStack() as cleanup:
         base = project_dir / "endpoints.yml"
         if variant == "bridge-2":
-            database = cleanup.enter_context(scratch_postgres_database(run_id))
+            database = cleanup.enter_context(scratch_database("bench_load"))
             shared = endpoints_config(
                 base, action_port, postgres_tracker_store(database), redis_lock_store(f"bench_load_{run_id}:")
             )

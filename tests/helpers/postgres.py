@@ -14,27 +14,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
+from bot.serving.scratch_database import PORT, USER, scratch_database
 
-SHARED_PORT = 5432
-USER = "postgres"
-
-
-def admin(statement: str, port: int = SHARED_PORT) -> None:
-    """Runs one statement outside a transaction (CREATE/DROP DATABASE) as postgres."""
-    connection = psycopg2.connect(host="127.0.0.1", port=port, user=USER, dbname="postgres")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
+SHARED_PORT = PORT
 
 
 def database_url(name: str, port: int = SHARED_PORT) -> str:
@@ -42,15 +28,9 @@ def database_url(name: str, port: int = SHARED_PORT) -> str:
     return f"postgresql://{USER}@127.0.0.1:{port}/{name}"
 
 
-@contextmanager
-def temporary_database(port: int = SHARED_PORT) -> Iterator[str]:
+def temporary_database(port: int = SHARED_PORT) -> AbstractContextManager[str]:
     """A new empty database (its name), dropped afterwards even if connections remain."""
-    name = f"bridge_test_{uuid.uuid4().hex[:10]}"
-    admin(f"CREATE DATABASE {name}", port)
-    try:
-        yield name
-    finally:
-        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", port)
+    return scratch_database("bridge_test", port)
 
 
 def _binary(name: str) -> str:
