@@ -89,6 +89,39 @@ def run_fused(blocks: Sequence[Any], hidden: Any, mask: Any) -> Any:
         padding = None  # one text, or texts of one length: no mask to apply
     with torch.autocast(device_type="cpu", enabled=False):
         hidden = hidden.to(blocks[0].linear1.weight.dtype)
+        native = getattr(torch, "_transformer_encoder_layer_fwd", None)
+        if native is None or torch.is_grad_enabled():
+            for block in blocks:
+                hidden = block(hidden, src_key_padding_mask=padding)
+            return hidden.float()
+        # The fused operation itself, as the layer's own forward calls it in eval mode without
+        # gradients, minus the layer's checks of that (about 0.15 ms a block, 12% of a short
+        # message's pass) and with the mask merged once for all blocks.
+        merged, kind = blocks[0].self_attn.merge_masks(None, padding, hidden)
         for block in blocks:
-            hidden = block(hidden, src_key_padding_mask=padding)
+            hidden = native(hidden, *_native_arguments(block), merged, kind)
     return hidden.float()
+
+
+def _native_arguments(block: Any) -> tuple:
+    """The fused operation's arguments of one block, in its order, before the mask."""
+    attention = block.self_attn
+    return (
+        attention.embed_dim,
+        attention.num_heads,
+        attention.in_proj_weight,
+        attention.in_proj_bias,
+        attention.out_proj.weight,
+        attention.out_proj.bias,
+        True,  # GELU, the activation fused_copies builds
+        block.norm_first,
+        block.norm1.eps,
+        block.norm1.weight,
+        block.norm1.bias,
+        block.norm2.weight,
+        block.norm2.bias,
+        block.linear1.weight,
+        block.linear1.bias,
+        block.linear2.weight,
+        block.linear2.bias,
+    )
