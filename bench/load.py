@@ -45,6 +45,7 @@ import numpy as np
 import yaml
 
 from bench.report import format_table, write_results
+from bot.serving import scratch_database
 
 DATA_DIR = Path(__file__).parent / "data"
 CONVERSATIONS_FILE = DATA_DIR / "load_conversations.yml"
@@ -54,7 +55,6 @@ BASELINE = "rasa-default"
 REST_PATH = "/webhooks/rest/webhook"
 # A turn slower than this counts as an error: a customer has given up long before.
 TURN_TIMEOUT_S = 120.0
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS = {"host": "127.0.0.1", "port": 6379}
 # Goals of Bridge issue #20: Bridge against the default pipeline measured in the same run.
 GOAL_ONE_SENDER_RATIO = 1.5
@@ -301,10 +301,10 @@ def postgres_tracker_store(database: str) -> dict:
     return {
         "type": "SQL",
         "dialect": "postgresql",
-        "url": POSTGRES["host"],
-        "port": POSTGRES["port"],
+        "url": scratch_database.HOST,
+        "port": scratch_database.PORT,
         "db": database,
-        "username": POSTGRES["user"],
+        "username": scratch_database.USER,
     }
 
 
@@ -364,7 +364,6 @@ class Deployment:
 def deploy(variant: str, model: Path, project_dir: Path, work: Path, run_id: str) -> Iterator[Deployment]:
     """Starts the set-up `variant` on free loopback ports; stops it (and drops its database) after."""
     from bot.serving.processes import BotStack, free_port
-    from bot.serving.scratch_database import scratch_database
 
     class ReplicaStack(BotStack):
         """Another Rasa server of the same bot, using the first stack's action server."""
@@ -386,7 +385,7 @@ def deploy(variant: str, model: Path, project_dir: Path, work: Path, run_id: str
     with contextlib.ExitStack() as cleanup:
         base = project_dir / "endpoints.yml"
         if variant == "bridge-2":
-            database = cleanup.enter_context(scratch_database("bench_load"))
+            database = cleanup.enter_context(scratch_database.scratch_database("bench_load"))
             shared = endpoints_config(
                 base, action_port, postgres_tracker_store(database), redis_lock_store(f"bench_load_{run_id}:")
             )

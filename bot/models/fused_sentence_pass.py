@@ -60,10 +60,10 @@ def padded_token_ids(
     tokens but not beyond `limit`, and their mask (1 for real tokens)."""
     import torch
 
-    longest = max(len(ids) for ids in token_ids)
-    longest = -(-longest // multiple) * multiple
+    real = max(len(ids) for ids in token_ids)
+    longest = -(-real // multiple) * multiple
     if limit is not None:
-        longest = max(min(longest, limit), max(len(ids) for ids in token_ids))
+        longest = max(min(longest, limit), real)
     ids = torch.full((len(token_ids), longest), pad_id, dtype=torch.long)
     mask = torch.zeros(len(token_ids), longest, dtype=torch.long)
     for row, sequence in enumerate(token_ids):

@@ -18,14 +18,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.serving.scratch_database import PORT, USER, scratch_database
+from bot.serving.scratch_database import HOST, PORT, USER, scratch_database
 
 SHARED_PORT = PORT
 
 
 def database_url(name: str, port: int = SHARED_PORT) -> str:
     """The SQLAlchemy URL of database `name` on loopback."""
-    return f"postgresql://{USER}@127.0.0.1:{port}/{name}"
+    return f"postgresql://{USER}@{HOST}:{port}/{name}"
 
 
 def temporary_database(port: int = SHARED_PORT) -> AbstractContextManager[str]:
