@@ -11,6 +11,10 @@ Sets:
   demo          the demo bot's NLU data, 3 of 15 examples per intent and language held out
   crosslingual  trained on the English examples only, tested on the other 11 languages'
                 held-out examples (transfer = this accuracy / the demo model's on them)
+  demo_transfer the demo's English examples only, as xsid below but on data we wrote: English
+                by 5-fold cross-validation, every example of the other 11 languages by the
+                model trained on all English ones; per language, as xsid (the dev signal for
+                the classifier's `unseen_language_temperature`)
   bitext        Bitext customer support (27 intents), fixed 80/20 split per intent
   bitext_cv     all 4,514 Bitext requests, 5-fold cross-validation (every request tested
                 once, by a model that never saw it): near the ceiling one 902-request split
@@ -75,9 +79,9 @@ OUT_OF_SCOPE = PROJECT_DIR / "bench" / "data" / "nlu_out_of_scope.yml"
 XSID = PROJECT_DIR.parent / "shared" / "data" / "xsid-dev"
 XSID_BOT_LANGUAGES = ("ar", "de", "it", "ja", "zh")
 XSID_OTHER_LANGUAGES = ("da", "id", "nl", "tr")
-XSID_ENGLISH_FOLDS = 5
+ENGLISH_FOLDS = 5  # cross-validation of the English examples on the transfer sets
 SYSTEMS = ("bridge", "fine_tuned", "rasa_default", "frozen_lr")
-SETS = ("demo", "crosslingual", "bitext", "bitext_cv", "fewshot", "xsid", "oos")
+SETS = ("demo", "crosslingual", "demo_transfer", "bitext", "bitext_cv", "fewshot", "xsid", "oos")
 BITEXT_FOLDS = 5
 # On the demo-sized sets one fine-tuning run is a draw (its errors vary with the model seed), so
 # fine_tuned is trained once per model seed there; the other systems' training is deterministic
@@ -135,26 +139,29 @@ def without_unsupported_language_step(pipeline: list[dict[str, Any]]) -> list[di
     return [step for step in pipeline if not step["name"].endswith("UnsupportedLanguageClassifier")]
 
 
-def xsid_scores(predictions: Sequence[Prediction]) -> dict[str, Any]:
-    """Per language: top-intent accuracy, accuracy after the fallback, and the share of right
-    top intents the fallback handed off; plus the bot's languages against English."""
+def transfer_scores(predictions: Sequence[Prediction], other_languages: Sequence[str]) -> dict[str, Any]:
+    """Per language: top-intent accuracy, accuracy after the fallback, the share of right top
+    intents the fallback handed off and of wrong ones it caught; plus `other_languages` (the
+    ones no example was written in) against English."""
     per_language: dict[str, dict[str, float]] = {}
     for language in sorted({p.language for p in predictions}):
         rows = [p for p in predictions if p.language == language]
         right = [p for p in rows if p.predicted == p.intent]
+        wrong = [p for p in rows if p.predicted != p.intent]
         per_language[language] = {
             "examples": len(rows),
             "top_intent": round(len(right) / len(rows), 4),
             "after_fallback": round(sum(not p.handed_off for p in right) / len(rows), 4),
             "right_handed_off": round(sum(p.handed_off for p in right) / len(right), 4) if right else 0.0,
+            "wrong_handed_off": round(sum(p.handed_off for p in wrong) / len(wrong), 4) if wrong else 0.0,
         }
     english = per_language.get("en", {}).get("after_fallback", 0.0)
-    bot = [per_language[lang]["after_fallback"] for lang in XSID_BOT_LANGUAGES if lang in per_language]
-    bot_mean = float(np.mean(bot)) if bot else 0.0
+    others = [per_language[lang]["after_fallback"] for lang in other_languages if lang in per_language]
+    others_mean = float(np.mean(others)) if others else 0.0
     return {
         "per_language": per_language,
-        "bot_languages_after_fallback": round(bot_mean, 4),
-        "bot_languages_to_english": round(bot_mean / english, 4) if english else 0.0,
+        "other_languages_after_fallback": round(others_mean, 4),
+        "other_languages_to_english": round(others_mean / english, 4) if english else 0.0,
     }
 
 
@@ -336,9 +343,18 @@ def main(argv: list[str]) -> dict[str, Any]:
             for lang in XSID_BOT_LANGUAGES + XSID_OTHER_LANGUAGES
             for e in load_xsid(XSID / f"{lang}.valid.conll", lang)
         ]
-        folds["xsid"] = cross_validation_folds(english, XSID_ENGLISH_FOLDS, args.seed, by_language=False) + [
+        folds["xsid"] = cross_validation_folds(english, ENGLISH_FOLDS, args.seed, by_language=False) + [
             (english, others)
         ]
+    demo_english = [e for e in demo if e.language == "en"]
+    folds["demo_transfer"] = cross_validation_folds(demo_english, ENGLISH_FOLDS, args.seed, by_language=False) + [
+        (demo_english, [e for e in demo if e.language != "en"])
+    ]
+    # Per transfer set, the languages no training example is written in that it reports together.
+    transfer_languages = {
+        "xsid": XSID_BOT_LANGUAGES,
+        "demo_transfer": tuple(sorted({e.language for e in demo} - {"en"})),
+    }
     oos = load_nlu_examples(OUT_OF_SCOPE)
     workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-nlu-"))
     results: dict[str, Any] = {
@@ -351,7 +367,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     model_seeds = [args.seed] + [seed for seed in range(1, args.model_seeds + 1) if seed != args.seed][
         : args.model_seeds - 1
     ]
-    rows, oos_rows, transfer_rows, seed_rows, xsid_rows, xsid_summary_rows = [], [], [], [], [], []
+    rows, oos_rows, transfer_rows, seed_rows = [], [], [], []
+    language_rows: dict[str, list[list[Any]]] = {name: [] for name in transfer_languages}
+    language_summary_rows: dict[str, list[list[Any]]] = {name: [] for name in transfer_languages}
     set_predictions: dict[str, dict[str, list[Prediction]]] = {}
     try:
         for set_name in [s for s in SETS if s in sets and s != "oos"] + (
@@ -379,10 +397,10 @@ def main(argv: list[str]) -> dict[str, Any]:
                 }
                 if run.classifier_ms is not None:
                     entry["classifier_ms_per_message"] = round(run.classifier_ms, 2)
-                if set_name == "xsid":
-                    entry["xsid"] = xsid_scores(run.predictions)
-                    for language, scores in entry["xsid"]["per_language"].items():
-                        xsid_rows.append(
+                if set_name in transfer_languages:
+                    entry["transfer"] = transfer_scores(run.predictions, transfer_languages[set_name])
+                    for language, scores in entry["transfer"]["per_language"].items():
+                        language_rows[set_name].append(
                             [
                                 system,
                                 language,
@@ -390,14 +408,15 @@ def main(argv: list[str]) -> dict[str, Any]:
                                 scores["top_intent"],
                                 scores["after_fallback"],
                                 scores["right_handed_off"],
+                                scores["wrong_handed_off"],
                             ]
                         )
-                    xsid_summary_rows.append(
+                    language_summary_rows[set_name].append(
                         [
                             system,
-                            entry["xsid"]["per_language"].get("en", {}).get("after_fallback"),
-                            entry["xsid"]["bot_languages_after_fallback"],
-                            entry["xsid"]["bot_languages_to_english"],
+                            entry["transfer"]["per_language"].get("en", {}).get("after_fallback"),
+                            entry["transfer"]["other_languages_after_fallback"],
+                            entry["transfer"]["other_languages_to_english"],
                         ]
                     )
                 if set_name in MODEL_SEED_SETS and set_name in sets:
@@ -499,15 +518,26 @@ def main(argv: list[str]) -> dict[str, Any]:
     if transfer_rows:
         print("\nCross-lingual transfer (the other 11 languages): English-only training vs training on all 12")
         print(format_table(["system", "in-language acc", "English-only acc", "transfer ratio"], transfer_rows))
-    if xsid_rows:
-        print("\nxSID: trained on English only (English itself by 5-fold cross-validation), per language")
+    for set_name, title in (("demo_transfer", "demo"), ("xsid", "xSID")):
+        if not language_rows[set_name]:
+            continue
+        print(f"\n{title}: trained on English only (English itself by 5-fold cross-validation), per language")
         print(
             format_table(
-                ["system", "language", "examples", "top intent", "after fallback", "right handed off"], xsid_rows
+                [
+                    "system",
+                    "language",
+                    "examples",
+                    "top intent",
+                    "after fallback",
+                    "right handed off",
+                    "wrong handed off",
+                ],
+                language_rows[set_name],
             )
         )
-        print(f"\nxSID: the bot's languages ({' '.join(XSID_BOT_LANGUAGES)}) after the fallback against English")
-        print(format_table(["system", "English", "bot languages (mean)", "ratio"], xsid_summary_rows))
+        print(f"\n{title}: {' '.join(transfer_languages[set_name])} after the fallback against English")
+        print(format_table(["system", "English", "those languages (mean)", "ratio"], language_summary_rows[set_name]))
     if oos_rows:
         print(f"\nOut of scope ({len(oos)} requests, 12 languages) against the demo models")
         print(

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bench.nlu import XSID, xsid_scores
+from bench.nlu import XSID, transfer_scores
 from bot.evaluation.datasets import (
     Example,
     cross_validation_folds,
@@ -91,22 +91,26 @@ def test_xsid_files_give_the_requests_of_each_language_with_their_intents():
     assert {e.language for e in german} == {"de"} and all(e.text for e in german)
 
 
-def test_xsid_scores_count_a_right_intent_handed_off_as_wrong_after_the_fallback():
+def test_transfer_scores_count_a_right_intent_handed_off_as_wrong_after_the_fallback():
     def prediction(language, right, handed_off=False):
         return Prediction(
             "t", "weather/find", language, "weather/find" if right else "alarm/set_alarm", 0.9, handed_off
         )
 
-    scores = xsid_scores(
+    scores = transfer_scores(
         [prediction("en", True), prediction("en", True), prediction("de", True), prediction("de", True, True)]
-        + [prediction("zh", False), prediction("zh", True)]
+        + [prediction("zh", False), prediction("zh", True), prediction("zh", False, True)],
+        ("de", "zh"),
     )
     assert scores["per_language"]["en"] == {
         "examples": 2,
         "top_intent": 1.0,
         "after_fallback": 1.0,
         "right_handed_off": 0.0,
+        "wrong_handed_off": 0.0,
     }
     assert scores["per_language"]["de"]["top_intent"] == 1.0 and scores["per_language"]["de"]["after_fallback"] == 0.5
     assert scores["per_language"]["de"]["right_handed_off"] == 0.5
-    assert scores["bot_languages_after_fallback"] == 0.5 and scores["bot_languages_to_english"] == 0.5
+    assert scores["per_language"]["zh"]["wrong_handed_off"] == 0.5
+    assert scores["other_languages_after_fallback"] == pytest.approx((0.5 + 1 / 3) / 2, abs=1e-3)
+    assert scores["other_languages_to_english"] == pytest.approx((0.5 + 1 / 3) / 2, abs=1e-3)
