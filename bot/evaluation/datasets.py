@@ -126,13 +126,17 @@ def subsample(examples: Sequence[Example], limit: int | None, seed: int = DEFAUL
 
 
 def to_training_data(examples: Sequence[Example]) -> TrainingData:
-    """Rasa TrainingData of the examples (language kept as intent metadata)."""
+    """Rasa TrainingData of the examples, each example's language kept as its own metadata.
+
+    Per example, not per intent: Rasa's YAML writer keeps one intent-level metadata per
+    intent (its first example's), so an intent with examples in 12 languages would be
+    written back as all in one language."""
     messages = [
         Message(
             data={
                 "text": e.text,
                 "intent": e.intent,
-                **({"metadata": {"intent": {"language": e.language}}} if e.language else {}),
+                **({"metadata": {"example": {"language": e.language}}} if e.language else {}),
             }
         )
         for e in examples

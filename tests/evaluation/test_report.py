@@ -15,6 +15,7 @@ from bot.evaluation.datasets import (
     load_nlu_examples,
     load_xsid,
     per_intent_sample,
+    to_training_data,
 )
 from bot.evaluation.report import Prediction, write_report
 from tests.conftest import LANGUAGES, PROJECT_DIR
@@ -75,6 +76,19 @@ def test_cross_validation_tests_every_example_once_and_never_trains_on_it():
         assert not set(train) & set(test) and len(train) + len(test) == len(examples)
         assert {e.intent for e in test} == set("abc")  # stratified: every intent in every fold
     assert cross_validation_folds(examples, 5, by_language=False) == folds  # fixed seed
+
+
+def test_training_data_written_for_rasa_keeps_each_examples_language(tmp_path):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.training_data import example_language
+
+    examples = [Example("hello", "greet", "en"), Example("hallo", "greet", "de"), Example("olá", "greet", "pt")]
+    path = tmp_path / "nlu.yml"
+    RasaYAMLWriter().dump(path, to_training_data(examples))  # as train_pipeline writes it for Rasa
+    read = {m.get("text").strip(): example_language(m) for m in load_data(str(path)).intent_examples}
+    assert read == {"hello": "en", "hallo": "de", "olá": "pt"}
 
 
 def test_cross_validation_needs_two_folds():
