@@ -329,9 +329,10 @@ def main(argv: list[str]) -> dict[str, Any]:
             per_intent_sample(bitext_test, 10, args.seed),
         )
         bitext = subsample(bitext, 1000, args.seed)
+    demo_english = [e for e in demo if e.language == "en"]  # the transfer sets' training side
     folds: dict[str, list[Fold]] = {
         "demo": [(demo_train, demo_test)],
-        "crosslingual": [([e for e in demo if e.language == "en"], [e for e in demo_test if e.language != "en"])],
+        "crosslingual": [(demo_english, [e for e in demo_test if e.language != "en"])],
         "bitext": [(bitext_train, bitext_test)],
         "bitext_cv": cross_validation_folds(bitext, BITEXT_FOLDS, args.seed, by_language=False),
         "fewshot": [(per_intent_sample(bitext_train, 10, args.seed), bitext_test)],
@@ -346,7 +347,6 @@ def main(argv: list[str]) -> dict[str, Any]:
         folds["xsid"] = cross_validation_folds(english, ENGLISH_FOLDS, args.seed, by_language=False) + [
             (english, others)
         ]
-    demo_english = [e for e in demo if e.language == "en"]
     folds["demo_transfer"] = cross_validation_folds(demo_english, ENGLISH_FOLDS, args.seed, by_language=False) + [
         (demo_english, [e for e in demo if e.language != "en"])
     ]
