@@ -37,6 +37,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 
+import marisa_trie
+
 # The frequency given to a word a language's list lacks: a tenth of the rarest listed word
 # (the lists stop at 1e-8), i.e. "this language may use it, but rarely".
 UNLISTED_FREQUENCY = 1e-9
@@ -54,25 +56,36 @@ def languages_with_lists() -> frozenset[str]:
 
 
 @cache
-def _frequencies(code: str) -> dict[str, float]:
-    from wordfreq import get_frequency_dict
+def _frequencies(code: str) -> tuple[marisa_trie.RecordTrie, marisa_trie.RecordTrie]:
+    """`code`'s list as two tries: each listed word's frequency, and each ASCII spelling's
+    summed frequency of the accented words it may be spelt from.
 
-    return get_frequency_dict(code, wordlist=WORDLIST)
+    A trie of a language's 300,000 words takes a few MB where a Python dict of them took
+    about 50 MB, and looks a word up about as fast.
+    """
+    from wordfreq import available_languages, cB_to_freq, read_cBpack
 
-
-@cache
-def _accentless_frequencies(code: str) -> dict[str, float]:
-    """The frequencies of `code`'s accented words under their ASCII spellings: accents left
-    off ("visión" -> "vision") and accented letters dropped ("visión" -> "visin")."""
+    # Read from the file rather than through get_frequency_list, which keeps every list it
+    # has read for the life of the process.
+    buckets = read_cBpack(available_languages(WORDLIST)[code])
+    listed = marisa_trie.RecordTrie(
+        "<d", ((word, (cB_to_freq(-index),)) for index, bucket in enumerate(buckets) for word in bucket)
+    )
     accentless: dict[str, float] = {}
-    for word, frequency in _frequencies(code).items():
-        if word.isascii():
-            continue
-        unaccented = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
-        for spelling in {unaccented, "".join(c for c in word if c.isascii())}:
-            if spelling.isascii() and spelling:
-                accentless[spelling] = accentless.get(spelling, 0.0) + frequency
-    return accentless
+    for index, bucket in enumerate(buckets):
+        for word in bucket:
+            if not word.isascii():
+                for spelling in _ascii_spellings(word):
+                    accentless[spelling] = accentless.get(spelling, 0.0) + cB_to_freq(-index)
+    return listed, marisa_trie.RecordTrie("<d", ((word, (frequency,)) for word, frequency in accentless.items()))
+
+
+def _ascii_spellings(word: str) -> set[str]:
+    """An accented word's ASCII spellings: accents left off ("visión" -> "vision") and
+    accented letters dropped ("visión" -> "visin")."""
+    unaccented = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    dropped = "".join(c for c in word if c.isascii())
+    return {spelling for spelling in (unaccented, dropped) if spelling.isascii() and spelling}
 
 
 def _as_listed(word: str) -> str:
@@ -89,10 +102,11 @@ def _frequency(word: str, code: str) -> float:
     whose language writes "político" and "últimos" (Spanish, at 1e-8), and alone those made
     the language look unlikely. A real word ("como") keeps its own, larger frequency.
     """
-    listed = _as_listed(word)
-    frequency = _frequencies(code).get(listed, 0.0)
-    if listed.isascii():
-        frequency = max(frequency, ACCENTLESS_SHARE * _accentless_frequencies(code).get(listed, 0.0))
+    listed_word = _as_listed(word)
+    listed, accentless = _frequencies(code)
+    frequency = listed[listed_word][0][0] if listed_word in listed else 0.0
+    if listed_word in accentless:
+        frequency = max(frequency, ACCENTLESS_SHARE * accentless[listed_word][0][0])
     return frequency
 
 
@@ -112,7 +126,7 @@ def preload(codes: Iterable[str]) -> None:
     """Loads the lists of `codes` now, so no customer waits for them."""
     for code in codes:
         if code in languages_with_lists():
-            _accentless_frequencies(code)
+            _frequencies(code)
 
 
 def share_of_common_words(words: Sequence[str], code: str, min_frequency: float) -> float:
