@@ -40,7 +40,7 @@ from rasa.engine.storage.storage import ModelStorage
 from bot.components.encoder_intent_classifier import ConfigCheck, EncoderIntentClassifier
 from bot.models.calibration import softmax
 from bot.models.cpu_inference import PRECISIONS, cpu_inference, uses_bfloat16
-from bot.models.encoder import DEFAULT_ENCODER_DIR, check_encoder_dir
+from bot.models.encoder import DEFAULT_ENCODER_DIR, check_encoder_dir, tokenizer_options
 from bot.models.encoder_network import STORAGE_DTYPES, EncoderNetwork
 from bot.models.fine_tuning import FineTuningSettings, fine_tune
 
@@ -219,7 +219,10 @@ class MultilingualIntentClassifier(EncoderIntentClassifier):
             raise cls.encoder_mismatch(
                 config, meta["frozen_fingerprint"], network.frozen_fingerprint(), "the frozen weights differ"
             )
-        network.tokenizer = AutoTokenizer.from_pretrained(str(directory / TOKENIZER_DIR), local_files_only=True)
+        tokenizer_dir = directory / TOKENIZER_DIR
+        network.tokenizer = AutoTokenizer.from_pretrained(
+            str(tokenizer_dir), local_files_only=True, **tokenizer_options(tokenizer_dir)
+        )
         network.prompt = meta["prompt"]
         network.load_state(load_file(str(directory / WEIGHTS_FILE)))
         network.set_training(False)

