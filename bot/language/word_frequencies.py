@@ -23,6 +23,7 @@ their own frequency.
 
 The "large" lists (about 300,000 words per language, down to one use in 100 million) are
 loaded once per process on first use; `preload` does it at start-up so no customer waits.
+They are held as marisa tries, built once per machine and memory-mapped.
 
 Example:
     >>> scores = word_log_likelihoods(["gracias"], ["es", "pt"])
@@ -32,12 +33,17 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
+from pathlib import Path
 
 import marisa_trie
+
+logger = logging.getLogger(__name__)
 
 # The frequency given to a word a language's list lacks: a tenth of the rarest listed word
 # (the lists stop at 1e-8), i.e. "this language may use it, but rarely".
@@ -60,9 +66,39 @@ def _frequencies(code: str) -> tuple[marisa_trie.RecordTrie, marisa_trie.RecordT
     """`code`'s list as two tries: each listed word's frequency, and each ASCII spelling's
     summed frequency of the accented words it may be spelt from.
 
-    A trie of a language's 300,000 words takes a few MB where a Python dict of them took
-    about 50 MB, and looks a word up about as fast.
+    The tries are built once per machine into a cache folder and memory-mapped from there,
+    so every process shares the same few MB of pages; building them takes about 150 MB for
+    a moment, which a server's peak memory would otherwise carry. Where the cache cannot be
+    written, the process keeps the tries it built in its own memory.
     """
+    folder = _cache_dir()
+    paths = (folder / f"{code}-listed.marisa", folder / f"{code}-accentless.marisa")
+    if all(path.is_file() for path in paths):
+        return tuple(marisa_trie.RecordTrie("<d").mmap(str(path)) for path in paths)
+    tries = _build_tries(code)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for trie, path in zip(tries, paths):
+            # A process building the same list at the same time writes its own file first.
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            trie.save(str(partial))
+            os.replace(partial, path)
+    except OSError as error:
+        logger.warning("word frequencies for %s kept in memory: cannot write %s (%s)", code, folder, error)
+    return tries
+
+
+def _cache_dir() -> Path:
+    """Where the built tries are kept: per wordfreq release, under BRIDGE_HOME (by default
+    ~/.cache/bridge, beside the developers' environment)."""
+    from importlib.metadata import version
+
+    home = Path(os.environ.get("BRIDGE_HOME") or Path.home() / ".cache" / "bridge")
+    return home / "word-frequencies" / f"wordfreq-{version('wordfreq')}-{WORDLIST}"
+
+
+def _build_tries(code: str) -> tuple[marisa_trie.RecordTrie, marisa_trie.RecordTrie]:
+    """The two tries of `code`'s list, read from the file wordfreq ships."""
     from wordfreq import available_languages, cB_to_freq, read_cBpack
 
     # Read from the file rather than through get_frequency_list, which keeps every list it

@@ -69,3 +69,32 @@ def test_a_word_listed_with_its_apostrophe_keeps_its_own_frequency():
 
     listed = get_frequency_dict("en", wordlist="large")["women's"]
     assert math.exp(word_log_likelihoods(["women's"], ["en"])["en"]) == pytest.approx(listed)
+
+
+@pytest.fixture
+def fresh_lists(monkeypatch, tmp_path):
+    """The lists loaded again, with the machine's cache of built tries under `tmp_path`."""
+    from bot.language import word_frequencies
+
+    monkeypatch.setenv("BRIDGE_HOME", str(tmp_path / "bridge-home"))
+    word_frequencies._frequencies.cache_clear()
+    yield word_frequencies
+    word_frequencies._frequencies.cache_clear()
+
+
+WORDS = ["informacion", "l'adresse", "gracias", "visin", "straße"]
+
+
+def test_lists_built_once_are_read_back_from_the_cache_with_the_same_frequencies(fresh_lists, tmp_path):
+    built = fresh_lists.word_log_likelihoods(WORDS, ["es", "fr", "de"])
+    cached = sorted(p.name for p in (tmp_path / "bridge-home").rglob("*.marisa"))
+    assert cached == sorted(f"{code}-{kind}.marisa" for code in ("de", "es", "fr") for kind in ("accentless", "listed"))
+    fresh_lists._frequencies.cache_clear()
+    assert fresh_lists.word_log_likelihoods(WORDS, ["es", "fr", "de"]) == built
+
+
+def test_a_cache_that_cannot_be_written_leaves_the_lists_in_memory(fresh_lists, tmp_path, caplog):
+    (tmp_path / "bridge-home").write_text("a file where the cache folder would go")
+    scores = fresh_lists.word_log_likelihoods(["gracias"], ["es", "pt"])
+    assert scores["es"] > scores["pt"]
+    assert "kept in memory" in caplog.text
