@@ -116,7 +116,7 @@ class SentenceEncoder:
         except Exception as error:  # whatever a broken folder makes transformers raise
             raise encoder_load_error(self.path, error) from error
         self.dimension = int(self.model.get_embedding_dimension())
-        self.fused = FusedSentencePass.of(self.model, precision)
+        self.fused = FusedSentencePass.of(self.model, precision, self.path)
         self._recent = RecentEmbeddings()
 
     def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:

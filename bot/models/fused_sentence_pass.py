@@ -22,12 +22,14 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from bot.models.cpu_inference import uses_bfloat16
+from bot.models.embedding_rows import EmbeddingRows
 from bot.models.fused_layers import fused_copies, run_fused
 
 
@@ -37,6 +39,8 @@ from bot.models.fused_layers import fused_copies, run_fused
 # written messages of every length; in steps of 8 the shapes stay few, for about 4 tokens
 # of padding a message. The padding is masked: it changes no embedding.
 TOKEN_MULTIPLE = 8
+# The word-embedding matrix in a BERT-style model's weights (with or without a model prefix).
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 
 def mean_pool(hidden: Any, mask: Any) -> Any:
@@ -76,8 +80,9 @@ def padded_token_ids(
 class FusedSentencePass:
     """The embeddings, fused blocks and mean pooling of one loaded sentence-transformers model."""
 
-    def __init__(self, transformer: Any, blocks: list[Any]) -> None:
+    def __init__(self, transformer: Any, blocks: list[Any], rows: EmbeddingRows | None = None) -> None:
         self.embeddings = transformer.auto_model.embeddings
+        self.rows = rows
         self.tokenizer = transformer.tokenizer
         self.max_length = int(transformer.max_seq_length or self.tokenizer.model_max_length)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -85,9 +90,11 @@ class FusedSentencePass:
         self.blocks = blocks
 
     @classmethod
-    def of(cls, model: Any, precision: str) -> FusedSentencePass | None:
+    def of(cls, model: Any, precision: str, folder: str | os.PathLike | None = None) -> FusedSentencePass | None:
         """The fused pass of `model` (a SentenceTransformer) in `precision` ("auto", "bfloat16",
-        "float32"), or None when the model is not a mean-pooled BERT-style encoder."""
+        "float32"), or None when the model is not a mean-pooled BERT-style encoder. With the
+        model's `folder`, word embeddings are read from its weights file row by row
+        (bot/models/embedding_rows.py) where that file holds them."""
         import torch
 
         modules = list(model)
@@ -104,13 +111,19 @@ class FusedSentencePass:
         blocks = fused_copies(layers, encoder.config, dtype)
         if blocks is None:
             return None
-        fused = cls(modules[0], blocks)
+        rows = EmbeddingRows.find(folder, WORD_EMBEDDINGS) if folder is not None else None
+        if rows is not None and not rows.matches(encoder.embeddings.word_embeddings.weight):
+            rows = None  # the file is not what the model was loaded from: keep the loaded matrix
+        fused = cls(modules[0], blocks, rows)
         # The fused copies are the blocks now: the model's own (and its pooler, which mean
-        # pooling never uses) would be a second copy of the same weights, about 85 MB of e5.
+        # pooling never uses) would be a second copy of the same weights, about 85 MB of e5;
+        # likewise the loaded word-embedding matrix once its rows are read from the file.
         # Removed rather than emptied, so anything still running the model's own pass fails
-        # loudly instead of embedding without blocks.
+        # loudly instead of embedding without them.
         del encoder.encoder
         encoder.pooler = None
+        if rows is not None:
+            del encoder.embeddings.word_embeddings
         return fused
 
     def embed(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
@@ -125,6 +138,15 @@ class FusedSentencePass:
             for batch in length_batches([len(ids) for ids in token_ids], batch_size):
                 texts_ids = [token_ids[i] for i in batch]
                 ids, mask = padded_token_ids(texts_ids, self.pad_id, TOKEN_MULTIPLE, self.max_length)
-                hidden = run_fused(self.blocks, self.embeddings(input_ids=ids), mask)
+                hidden = run_fused(self.blocks, self._embedded(ids), mask)
                 vectors[batch] = mean_pool(hidden, mask).numpy()
         return vectors
+
+    def _embedded(self, ids: Any) -> Any:
+        """The embeddings layer's output for padded token ids."""
+        if self.rows is None:
+            return self.embeddings(input_ids=ids)
+        # Given the rows instead of the ids, the layer numbers the positions in order from the
+        # first token; from the ids it gives the padding a position of its own. The real tokens
+        # come first, so only the padding's positions differ, and the mask leaves it out.
+        return self.embeddings(inputs_embeds=self.rows.lookup(ids))

@@ -96,6 +96,8 @@ def test_the_fused_pass_leaves_no_second_copy_of_the_blocks(encoder_dir):
     encoder = SentenceEncoder(encoder_dir, threads=1)
     transformer = encoder.model[0].auto_model
     assert not hasattr(transformer, "encoder") and transformer.pooler is None
+    # the word embeddings are read from the weights file, row by row
+    assert encoder.fused.rows is not None and not hasattr(transformer.embeddings, "word_embeddings")
     with pytest.raises(AttributeError):
         encoder.model.encode(["where is my order"])  # its own pass would run without blocks
 
