@@ -140,9 +140,11 @@ def _frequency(word: str, code: str) -> float:
     """
     listed_word = _as_listed(word)
     listed, accentless = _frequencies(code)
-    frequency = listed[listed_word][0][0] if listed_word in listed else 0.0
-    if listed_word in accentless:
-        frequency = max(frequency, ACCENTLESS_SHARE * accentless[listed_word][0][0])
+    records = listed.get(listed_word)
+    frequency = records[0][0] if records else 0.0
+    spelt_from = accentless.get(listed_word)
+    if spelt_from:
+        frequency = max(frequency, ACCENTLESS_SHARE * spelt_from[0][0])
     return frequency
 
 
